@@ -1,0 +1,81 @@
+// Package commands holds cent's command-line verbs: thin glue that parses
+// flags and calls the library packages under tools/cent/pkg.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// ExitError carries a process exit code through cobra without printing a
+// usage message; Err, when set, is printed to stderr.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// globalOptions are the flags every verb shares.
+type globalOptions struct {
+	// Dir is where the workspace search starts (default: the working directory).
+	Dir string
+}
+
+func addGlobalFlags(cmd *cobra.Command, o *globalOptions) {
+	cmd.PersistentFlags().StringVarP(&o.Dir, "dir", "C", "", "run as if cent was started in `dir`")
+}
+
+// NewRoot builds the cent command tree.
+func NewRoot(stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:           "cent",
+		Short:         "Centuria monorepo tool: project graph, affected, lint and cached task runner for Go",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	addGlobalFlags(root, g)
+	for _, add := range verbs {
+		root.AddCommand(add(g))
+	}
+	return root
+}
+
+// verbs lists the constructors of cent's sub-commands; each verb's file
+// registers itself in an init function.
+var verbs []func(*globalOptions) *cobra.Command
+
+func register(f func(*globalOptions) *cobra.Command) { verbs = append(verbs, f) }
+
+// Execute runs cent with args and returns the process exit code.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := NewRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintln(stderr, "cent:", ee.Err)
+		}
+		return ee.Code
+	}
+	fmt.Fprintln(stderr, "cent:", err)
+	return 1
+}
