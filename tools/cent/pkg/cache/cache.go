@@ -1,0 +1,360 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Options configures a Cache. The zero value is a local-only cache in
+// DefaultDir.
+type Options struct {
+	// Dir is the local cache directory; empty means DefaultDir().
+	Dir string
+	// Remote, when set, is consulted on local misses and receives every
+	// saved entry (unless RemoteReadOnly).
+	Remote Store
+	// RemoteReadOnly stops uploads, for builds that must not write to a
+	// shared cache (untrusted pull requests).
+	RemoteReadOnly bool
+	// SigningKey, when set, signs saved entries with HMAC-SHA256 and makes
+	// lookups reject entries that are unsigned or signed with another key.
+	SigningKey []byte
+	// Warn receives one line per problem the cache works around (a corrupt
+	// entry, a remote that is down); nil discards them.
+	Warn func(format string, args ...any)
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultDir returns the per-user cache directory, <user cache dir>/centuria.
+func DefaultDir() (string, error) {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("locating the user cache directory (set a cache directory explicitly): %w", err)
+	}
+	return filepath.Join(d, "centuria"), nil
+}
+
+// Cache is a content-addressed store of task results: a local directory in
+// front of an optional remote store. It is safe for concurrent use by
+// several goroutines, and several processes may share its directory.
+type Cache struct {
+	local    *DirStore
+	remote   Store
+	readOnly bool
+	key      []byte
+	warnf    func(format string, args ...any)
+	now      func() time.Time
+
+	remoteDown atomic.Bool
+	downOnce   sync.Once
+}
+
+// Open opens (creating if needed) the local cache directory.
+func Open(ctx context.Context, o Options) (*Cache, error) {
+	dir := o.Dir
+	if dir == "" {
+		var err error
+		if dir, err = DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	local, err := NewDirStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache{
+		local:    local,
+		remote:   o.Remote,
+		readOnly: o.RemoteReadOnly,
+		key:      o.SigningKey,
+		warnf:    o.Warn,
+		now:      o.Now,
+	}
+	if c.warnf == nil {
+		c.warnf = func(string, ...any) {}
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	local.now = c.now
+	if err := os.MkdirAll(filepath.Join(local.root, runsDir), 0o777); err != nil {
+		return nil, fmt.Errorf("creating cache directory: %w", err)
+	}
+	return c, nil
+}
+
+// Dir returns the local cache directory.
+func (c *Cache) Dir() string { return c.local.root }
+
+// Local returns the local directory store.
+func (c *Cache) Local() *DirStore { return c.local }
+
+// Close releases the remote store.
+func (c *Cache) Close() error {
+	if c.remote == nil {
+		return nil
+	}
+	return closeStore(c.remote)
+}
+
+// warn reports a problem the cache worked around.
+func (c *Cache) warn(format string, args ...any) { c.warnf(format, args...) }
+
+// remoteOK reports whether the remote store may be used.
+func (c *Cache) remoteOK() bool { return c.remote != nil && !c.remoteDown.Load() }
+
+// remoteFailed handles a remote error: a miss or a corrupt object is the
+// caller's business; anything else marks the remote as down for the rest
+// of the Cache's life and warns once. It reports whether err was a
+// transport failure.
+func (c *Cache) remoteFailed(ctx context.Context, err error) bool {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrBadSignature) {
+		return false
+	}
+	if ctx.Err() != nil {
+		return true // our own cancellation, not the remote's fault
+	}
+	c.remoteDown.Store(true)
+	c.downOnce.Do(func() {
+		c.warn("remote cache unavailable, continuing with the local cache only: %v", err)
+	})
+	return true
+}
+
+// Lookup returns the entry saved under key, looking in the local directory
+// first and then in the remote store, whose entry and blobs it copies into
+// the local directory. Every blob the entry refers to is present locally
+// when Lookup returns it. A missing, corrupt, unsigned or wrongly signed
+// entry is a miss: Lookup warns (except for a plain miss) and returns an
+// error wrapping ErrNotFound. Other errors come only from ctx.
+func (c *Cache) Lookup(ctx context.Context, key Digest) (*Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e, err := c.lookupLocal(ctx, key)
+	if err == nil {
+		return e, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if !c.remoteOK() {
+		return nil, fmt.Errorf("entry %s: %w", key, ErrNotFound)
+	}
+	e, err = c.lookupRemote(ctx, key)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("entry %s: %w", key, ErrNotFound)
+	}
+	return e, nil
+}
+
+// lookupLocal reads and verifies a local entry and checks that its blobs
+// are present, fetching missing ones from the remote.
+func (c *Cache) lookupLocal(ctx context.Context, key Digest) (*Entry, error) {
+	path := c.local.Path(AC, key)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxEntrySize+1))
+	var mtime time.Time
+	if fi, serr := f.Stat(); serr == nil {
+		mtime = fi.ModTime()
+	}
+	f.Close()
+	if err != nil {
+		c.warn("cache entry %s: %v (treated as a miss)", key, err)
+		return nil, err
+	}
+	e, err := DecodeEntry(data, key, c.key)
+	if err != nil {
+		c.warn("local cache: %v (treated as a miss)", err)
+		os.Remove(path)
+		return nil, err
+	}
+	if err := c.ensureBlobs(ctx, e); err != nil {
+		return nil, err
+	}
+	c.local.touch(AC, key, mtime)
+	return e, nil
+}
+
+// lookupRemote fetches and verifies a remote entry and its blobs.
+func (c *Cache) lookupRemote(ctx context.Context, key Digest) (*Entry, error) {
+	rc, err := c.remote.Get(ctx, AC, key)
+	if err != nil {
+		c.remoteFailed(ctx, err)
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, MaxEntrySize+1))
+	rc.Close()
+	if err != nil {
+		c.remoteFailed(ctx, err)
+		return nil, err
+	}
+	e, err := DecodeEntry(data, key, c.key)
+	if err != nil {
+		c.warn("remote cache: %v (treated as a miss)", err)
+		return nil, err
+	}
+	if err := c.ensureBlobs(ctx, e); err != nil {
+		return nil, err
+	}
+	if _, err := c.local.write(AC, key, bytesReader(data), 0o644); err != nil {
+		c.warn("local cache: storing entry %s: %v", key, err)
+	}
+	return e, nil
+}
+
+// ensureBlobs makes sure every blob of e is in the local CAS, refreshing
+// the use time of those present and fetching the others from the remote.
+func (c *Cache) ensureBlobs(ctx context.Context, e *Entry) error {
+	var missing []Output
+	for _, b := range e.Blobs() {
+		fi, err := os.Stat(c.local.Path(CAS, b.Digest))
+		if err != nil {
+			missing = append(missing, b)
+			continue
+		}
+		if fi.Size() != b.Size {
+			c.warn("local cache: blob %s of entry %s has %d bytes, want %d (refetching)", b.Digest, e.Key, fi.Size(), b.Size)
+			os.Remove(c.local.Path(CAS, b.Digest))
+			missing = append(missing, b)
+			continue
+		}
+		c.local.touch(CAS, b.Digest, fi.ModTime())
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if !c.remoteOK() {
+		return fmt.Errorf("entry %s: blob %s (%s) is missing: %w", e.Key, missing[0].Digest, missing[0].Path, ErrNotFound)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, b := range missing {
+		g.Go(func() error { return c.fetchBlob(gctx, b.Digest, b.Size) })
+	}
+	if err := g.Wait(); err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			c.warn("remote cache: entry %s: %v (treated as a miss)", e.Key, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// fetchBlob copies a blob from the remote into the local CAS, verifying it.
+func (c *Cache) fetchBlob(ctx context.Context, d Digest, size int64) error {
+	if !c.remoteOK() {
+		return fmt.Errorf("blob %s: %w", d, ErrNotFound)
+	}
+	rc, err := c.remote.Get(ctx, CAS, d)
+	if err != nil {
+		c.remoteFailed(ctx, err)
+		return err
+	}
+	defer rc.Close()
+	err = c.local.Put(ctx, CAS, d, size, rc)
+	if err != nil && !errors.Is(err, ErrCorrupt) {
+		if !c.remoteFailed(ctx, err) {
+			return err
+		}
+	}
+	return err
+}
+
+// BlobPath returns the local file holding blob d of the given size,
+// fetching it from the remote when it is not present. The file must not be
+// modified. Errors wrap ErrNotFound or ErrCorrupt on a miss.
+func (c *Cache) BlobPath(ctx context.Context, d Digest, size int64) (string, error) {
+	p := c.local.Path(CAS, d)
+	if fi, err := os.Stat(p); err == nil && fi.Size() == size {
+		c.local.touch(CAS, d, fi.ModTime())
+		return p, nil
+	}
+	if err := c.fetchBlob(ctx, d, size); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// PutBlob stores size bytes from r whose SHA-256 is d in the local CAS and
+// uploads it to the remote, and returns the local file that holds it.
+// Errors wrap ErrCorrupt when the bytes do not match d and size. A remote
+// failure only warns.
+func (c *Cache) PutBlob(ctx context.Context, d Digest, size int64, r io.Reader) (string, error) {
+	if err := c.local.Put(ctx, CAS, d, size, r); err != nil {
+		return "", err
+	}
+	c.upload(ctx, CAS, d, size)
+	return c.local.Path(CAS, d), nil
+}
+
+// SaveEntry signs (when a key is set) and stores e locally and in the
+// remote. Its blobs must already be in the local CAS (see PutBlob).
+func (c *Cache) SaveEntry(ctx context.Context, e *Entry) error {
+	data, err := EncodeEntry(e, c.key)
+	if err != nil {
+		return err
+	}
+	if _, err := c.local.write(AC, e.Key, bytesReader(data), 0o644); err != nil {
+		return err
+	}
+	if c.uploading() {
+		if c.remotePut(ctx, AC, e.Key, int64(len(data)), bytesReader(data)) != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// uploading reports whether saves go to the remote.
+func (c *Cache) uploading() bool { return c.remoteOK() && !c.readOnly }
+
+// upload copies a local object to the remote unless the remote has it.
+func (c *Cache) upload(ctx context.Context, ns Namespace, d Digest, size int64) {
+	if !c.uploading() {
+		return
+	}
+	ok, err := c.remote.Contains(ctx, ns, d)
+	if err != nil {
+		c.remoteFailed(ctx, err)
+		return
+	}
+	if ok {
+		return
+	}
+	f, err := os.Open(c.local.Path(ns, d))
+	if err != nil {
+		c.warn("local cache: reading %s/%s for upload: %v", ns, d, err)
+		return
+	}
+	defer f.Close()
+	c.remotePut(ctx, ns, d, size, f)
+}
+
+func (c *Cache) remotePut(ctx context.Context, ns Namespace, d Digest, size int64, r io.Reader) error {
+	err := c.remote.Put(ctx, ns, d, size, r)
+	if err != nil && !c.remoteFailed(ctx, err) {
+		c.warn("remote cache: storing %s/%s: %v", ns, d, err)
+	}
+	return err
+}
+
+// fileMode returns the permission bits of fi.
+func fileMode(fi fs.FileInfo) fs.FileMode { return fi.Mode().Perm() }

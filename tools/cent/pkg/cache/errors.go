@@ -1,0 +1,29 @@
+package cache
+
+import "errors"
+
+// Sentinel errors returned by the cache and its stores. Callers test them
+// with errors.Is; every returned error wraps at most one of them with context.
+var (
+	// ErrNotFound reports a miss: the store holds no object under the digest.
+	ErrNotFound = errors.New("cache: not found")
+
+	// ErrCorrupt reports an object whose bytes do not hash to its digest, an
+	// entry that does not decode, or a blob that is shorter or longer than
+	// recorded. The cache treats it as a miss.
+	ErrCorrupt = errors.New("cache: corrupt object")
+
+	// ErrBadSignature reports an action entry that is unsigned or signed
+	// with another key while a signing key is configured.
+	ErrBadSignature = errors.New("cache: bad entry signature")
+
+	// ErrReadOnly reports a write to a store opened read-only.
+	ErrReadOnly = errors.New("cache: store is read-only")
+
+	// ErrInvalidOption reports a bad option or store URL.
+	ErrInvalidOption = errors.New("cache: invalid option")
+
+	// ErrUnknownScheme reports a remote cache URL whose scheme has no
+	// registered backend.
+	ErrUnknownScheme = errors.New("cache: unknown remote cache scheme")
+)
