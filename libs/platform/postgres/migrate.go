@@ -1,0 +1,45 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+)
+
+// Migrate applies the goose migrations found at the root of fsys (usually an
+// embed.FS narrowed with fs.Sub) to the database at cfg's direct URL, or its
+// pooled URL with the PgBouncer profile when there is no direct URL. It is
+// safe to run again: applied versions are skipped. It returns the versions
+// applied by this call.
+func Migrate(ctx context.Context, cfg Config, fsys fs.FS) ([]int64, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	url, bouncer := cfg.DirectURL, false
+	if url == "" {
+		url, bouncer = cfg.URL, true
+	}
+	pc, err := Config{URL: url, PgBouncer: bouncer}.withDefaults().poolConfig()
+	if err != nil {
+		return nil, err
+	}
+	db := stdlib.OpenDB(*pc.ConnConfig)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
+	if err != nil {
+		return nil, fmt.Errorf("loading migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrating: %w", err)
+	}
+	var versions []int64
+	for _, r := range res {
+		versions = append(versions, r.Source.Version)
+	}
+	return versions, nil
+}
