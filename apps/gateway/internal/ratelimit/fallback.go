@@ -1,0 +1,87 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// Mode is what a Fallback does when its primary limiter fails.
+type Mode int
+
+// Failure modes.
+const (
+	// FailLocal uses a local limiter with the limit divided by the replica count.
+	FailLocal Mode = iota
+	// FailOpen lets the request through.
+	FailOpen
+	// FailClosed rejects the request.
+	FailClosed
+)
+
+// ParseMode maps the configuration words to a Mode.
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "local", "":
+		return FailLocal, nil
+	case "fail_open":
+		return FailOpen, nil
+	case "fail_closed":
+		return FailClosed, nil
+	}
+	return 0, fmt.Errorf("unknown failure mode %q", s)
+}
+
+// Fallback decorates a distributed limiter with a declared failure mode.
+type Fallback struct {
+	primary Limiter
+	mode    Mode
+	local   Limiter
+	log     *slog.Logger
+	// Failures counts primary errors.
+	Failures atomic.Int64
+	lastLog  atomic.Int64
+}
+
+var _ Limiter = (*Fallback)(nil)
+
+// NewFallback wraps primary. For FailLocal, l is divided by replicas
+// (rounding up, at least 1) for the local limiter.
+func NewFallback(primary Limiter, mode Mode, l Limit, replicas int, now func() time.Time, log *slog.Logger) *Fallback {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	f := &Fallback{primary: primary, mode: mode, log: log}
+	if mode == FailLocal {
+		if replicas < 1 {
+			replicas = 1
+		}
+		ll := Limit{Rate: ceilDiv(l.Rate, replicas), Period: l.Period, Burst: ceilDiv(l.Burst, replicas)}
+		f.local = NewLocal(ll, now)
+	}
+	return f
+}
+
+func ceilDiv(a, b int) int { return max(1, (a+b-1)/b) }
+
+// Allow implements Limiter. It returns the primary's error only in
+// FailClosed mode.
+func (f *Fallback) Allow(ctx context.Context, key string) (Result, error) {
+	r, err := f.primary.Allow(ctx, key)
+	if err == nil {
+		return r, nil
+	}
+	f.Failures.Add(1)
+	if now := time.Now().Unix(); f.lastLog.Swap(now) != now {
+		f.log.Warn("distributed rate limiter failed", "err", err, "mode", f.mode)
+	}
+	switch f.mode {
+	case FailOpen:
+		return Result{Allowed: true, Limit: -1}, nil
+	case FailLocal:
+		return f.local.Allow(ctx, key)
+	}
+	return Result{}, err
+}
