@@ -1,0 +1,48 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/centuria/centuria/tools/cent/pkg/graph"
+	"github.com/centuria/centuria/tools/cent/pkg/workspace"
+)
+
+// platformOptions select the build platform of the import graph.
+type platformOptions struct {
+	GOOS, GOARCH string
+	Tags         []string
+}
+
+func addPlatformFlags(cmd *cobra.Command, o *platformOptions) {
+	cmd.Flags().StringVar(&o.GOOS, "goos", "", "compute the import graph for this GOOS (default: the host's, or cent.yaml platform.goos)")
+	cmd.Flags().StringVar(&o.GOARCH, "goarch", "", "compute the import graph for this GOARCH")
+	cmd.Flags().StringSliceVar(&o.Tags, "tags", nil, "extra build tags")
+}
+
+func (o platformOptions) graphOptions() graph.Options {
+	return graph.Options{GOOS: o.GOOS, GOARCH: o.GOARCH, BuildTags: o.Tags}
+}
+
+// loadWorkspace finds and loads the workspace for the global options.
+func loadWorkspace(ctx context.Context, g *globalOptions) (*workspace.Workspace, error) {
+	dir := g.Dir
+	if dir == "" {
+		dir = "."
+	}
+	return workspace.Load(ctx, dir)
+}
+
+// loadGraph loads the workspace and builds its graph.
+func loadGraph(ctx context.Context, g *globalOptions, p platformOptions) (*workspace.Workspace, *graph.Graph, error) {
+	ws, err := loadWorkspace(ctx, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	gr, err := graph.Build(ctx, ws, p.graphOptions())
+	if err != nil {
+		return nil, nil, err
+	}
+	return ws, gr, nil
+}

@@ -1,0 +1,26 @@
+package workspace
+
+import (
+	"path"
+	"sort"
+)
+
+// Files returns the files owned by p (in its directory and not in a nested
+// project's), workspace-relative and sorted. Files in directories the go
+// command ignores (testdata, hidden, _-prefixed) are included; .git and
+// node_modules are not.
+func (ws *Workspace) Files(p *Project) []string {
+	var out []string
+	for dir, entries := range ws.Dirs {
+		if !p.Contains(dir) || ws.Owner(dir) != p {
+			continue
+		}
+		for _, e := range entries {
+			if !e.IsDir() {
+				out = append(out, path.Join(dir, e.Name()))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
