@@ -56,7 +56,7 @@ type Project struct {
 	Name string `json:"name"`
 	// Root is the project directory relative to the workspace root, with
 	// forward slashes ("." for the root itself).
-	Root string `json:"root"`
+	Root string      `json:"root"`
 	Type ProjectType `json:"type"`
 	// Tags include inferred ones: type:<type> and, under libs/<scope>/,
 	// scope:<scope>.
