@@ -62,13 +62,13 @@ func centCmd() script.Cmd {
 		})
 }
 
-// setEnv applies the script's CENT_* variables to the process for the
+// setEnv applies the script's CENT_* and GIT_CEILING_DIRECTORIES variables to the process for the
 // duration of one in-process cent call (tests using it are not parallel).
 func setEnv(s *script.State) (restore func()) {
 	var undo []func()
 	for _, kv := range s.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(k, "CENT_") {
+		if !strings.HasPrefix(k, "CENT_") && !strings.HasPrefix(k, "GIT_CEILING") {
 			continue
 		}
 		old, had := os.LookupEnv(k)

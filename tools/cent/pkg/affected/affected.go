@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -108,7 +109,9 @@ func Compute(ctx context.Context, g *graph.Graph, in Input) (*Result, error) {
 			} else if all {
 				return c.everything(why), nil
 			}
-			c.file(f)
+			if err := c.file(ctx, f); err != nil {
+				return nil, err
+			}
 			for _, p := range embeds[f] {
 				c.seed(p, "embedded file "+f+" changed")
 			}
@@ -350,9 +353,24 @@ func (c *computation) importsLocalModule(imports []string) bool {
 
 // file handles one changed file at project level and, for Go files, at
 // package level.
-func (c *computation) file(f string) {
+func (c *computation) file(ctx context.Context, f string) error {
+	isGo := strings.HasSuffix(f, ".go") && !strings.HasSuffix(f, "_test.go")
+	dir := path.Dir(f)
+	pkg, hasPkg := c.g.PackageInDir(dir)
+	built := true // whether the Go file is (or was) part of its package's build
+	if isGo && hasPkg && pkg.Error == "" && !slices.Contains(pkg.GoFiles, path.Base(f)) {
+		// Not built for this platform now; it matters only if it was built
+		// before the change (the change excluded it).
+		old, err := read(ctx, c.in.Old, f)
+		if err != nil {
+			return err
+		}
+		built = old != nil && c.g.Builds(dir, path.Base(f), old)
+	}
 	owner := c.ws.Owner(f)
-	if owner != nil {
+	// A Go file no build of this platform uses counts for its project only
+	// when no target is chosen (it is still one of the project's files).
+	if owner != nil && (built || c.in.Target == "") {
 		if m, _ := c.matcher(owner); m != nil && m.Match(f) {
 			c.mark(owner.Name, "changed "+f)
 		}
@@ -368,13 +386,14 @@ func (c *computation) file(f string) {
 			c.mark(e.project.Name, "input "+f+" changed")
 		}
 	}
-	if !strings.HasSuffix(f, ".go") || strings.HasSuffix(f, "_test.go") {
-		return
+	if !isGo {
+		return nil
 	}
-	dir := path.Dir(f)
-	if p, ok := c.g.PackageInDir(dir); ok {
-		c.seed(p, "changed "+f)
-		return
+	if hasPkg {
+		if built {
+			c.seed(pkg, "changed "+f)
+		}
+		return nil
 	}
 	// The package is gone (deleted or moved): whoever still imports it is
 	// affected.
@@ -386,6 +405,7 @@ func (c *computation) file(f string) {
 			c.markTest(q, "test imports removed package "+ip)
 		}
 	}
+	return nil
 }
 
 // markTest marks the project of a package whose tests are affected, when the

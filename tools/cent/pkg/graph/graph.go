@@ -1,7 +1,10 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"go/build"
+	"io"
 	"sort"
 	"strings"
 
@@ -41,6 +44,7 @@ type Graph struct {
 	// Errors maps a project name to the problems found in its packages.
 	Errors map[string][]string `json:"errors,omitempty"`
 
+	bctx       build.Context
 	byPath     map[string]*Package
 	byDir      map[string]*Package
 	importers  map[string][]*Package // import path -> packages importing it (non-test)
@@ -54,11 +58,12 @@ func Build(ctx context.Context, ws *workspace.Workspace, o Options) (*Graph, err
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	pkgs, err := loadPackages(ctx, ws, o)
+	bctx := (&wsView{ws}).buildContext(o)
+	pkgs, err := loadPackages(ctx, ws, bctx, o)
 	if err != nil {
 		return nil, err
 	}
-	g := &Graph{Workspace: ws, Packages: pkgs, Errors: map[string][]string{}}
+	g := &Graph{Workspace: ws, Packages: pkgs, Errors: map[string][]string{}, bctx: bctx}
 	g.index()
 	g.resolveModules()
 	g.rollUp()
@@ -350,4 +355,14 @@ func (g *Graph) findCycles() [][]string {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	return out
+}
+
+// Builds reports whether a Go file named name in the workspace-relative
+// directory dir, with the given content, is part of its package's build for
+// the graph's platform (build constraints and file-name GOOS/GOARCH).
+func (g *Graph) Builds(dir, name string, content []byte) bool {
+	ctx := g.bctx
+	ctx.OpenFile = func(string) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil }
+	ok, err := ctx.MatchFile(dir, name)
+	return ok || err != nil
 }

@@ -121,9 +121,8 @@ func (ws *wsView) buildContext(o Options) build.Context {
 type wsView struct{ *workspace.Workspace }
 
 // loadPackages reads every Go directory of the workspace in parallel.
-func loadPackages(ctx context.Context, ws *workspace.Workspace, o Options) ([]*Package, error) {
+func loadPackages(ctx context.Context, ws *workspace.Workspace, bctx build.Context, o Options) ([]*Package, error) {
 	v := &wsView{ws}
-	bctx := v.buildContext(o)
 	n := o.Parallel
 	if n <= 0 {
 		n = 4 * runtime.GOMAXPROCS(0)

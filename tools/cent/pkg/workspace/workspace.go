@@ -235,8 +235,27 @@ func (ws *Workspace) inferProjects(projectFiles []string) error {
 		cands[root] = c
 		return c
 	}
+	declared := map[string]bool{}
+	for _, f := range projectFiles {
+		if d := path.Dir(f); d != "." {
+			declared[d] = true
+		}
+	}
+	insideDeclared := func(dir string) bool {
+		for d := dir; ; d = path.Dir(d) {
+			if declared[d] {
+				return true
+			}
+			if d == "." {
+				return false
+			}
+		}
+	}
 	conventional := map[string]bool{"apps": true, "libs": true, "tools": true, "cmd": true}
 	for _, dir := range ws.GoDirs {
+		if insideDeclared(dir) {
+			continue // owned by a project.yaml project (or one nested in it)
+		}
 		parts := strings.Split(dir, "/")
 		switch {
 		case dir == ".":
