@@ -3,12 +3,15 @@ package commands
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/centuria/centuria/tools/cent/pkg/graph"
+	"github.com/centuria/centuria/tools/cent/pkg/graphview"
 	"github.com/centuria/centuria/tools/cent/pkg/workspace"
 )
 
@@ -16,6 +19,8 @@ func init() { register(newGraphCmd) }
 
 type graphOptions struct {
 	JSON, Packages bool
+	DOT            bool
+	HTML           string
 	Focus          string
 	Affected       bool
 	affected       affectedOptions
@@ -65,14 +70,22 @@ func newGraphCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			out := buildGraphJSON(gr, keep, affectedSet, o.Packages)
-			if o.JSON {
+			switch {
+			case o.JSON:
 				return writeJSON(cmd.OutOrStdout(), out)
+			case o.DOT:
+				return graphview.RenderDOT(cmd.OutOrStdout(), toView(ws, out))
+			case o.HTML != "":
+				return writeHTML(g.path(o.HTML), o.HTML, toView(ws, out), cmd.ErrOrStderr())
 			}
 			return printGraphText(cmd.OutOrStdout(), out)
 		},
 	}
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the graph as JSON")
 	cmd.Flags().BoolVar(&o.Packages, "packages", false, "include the package graph in --json output")
+	cmd.Flags().BoolVar(&o.DOT, "dot", false, "print the graph in Graphviz DOT")
+	cmd.Flags().StringVar(&o.HTML, "html", "", "write a self-contained interactive HTML page to `file`")
+	cmd.MarkFlagsMutuallyExclusive("json", "dot", "html")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "only this project, its dependencies and its dependents (transitively)")
 	cmd.Flags().BoolVar(&o.Affected, "affected", false, "mark the projects affected by the change (see cent affected)")
 	addAffectedFlags(cmd, &o.affected)
@@ -134,6 +147,53 @@ func buildGraphJSON(gr *graph.Graph, keep, affectedSet map[string]bool, packages
 		}
 	}
 	return out
+}
+
+// toView converts the graph to the renderer's input.
+func toView(ws *workspace.Workspace, out graphJSON) graphview.View {
+	title := filepath.Base(ws.Root)
+	for _, m := range ws.Modules {
+		if m.Dir == "." {
+			title = m.Path
+		}
+	}
+	v := graphview.View{Title: title, Projects: []graphview.Node{}, Edges: []graphview.Edge{}, Cycles: out.Cycles}
+	for _, p := range out.Projects {
+		_, broken := out.Errors[p.Name]
+		v.Projects = append(v.Projects, graphview.Node{Name: p.Name, Root: p.Root, Type: string(p.Type), Tags: p.Tags, Affected: p.Affected, Broken: broken})
+	}
+	for _, d := range out.Dependencies {
+		v.Edges = append(v.Edges, graphview.Edge{From: d.Source, To: d.Target, Kind: string(d.Kind)})
+	}
+	return v
+}
+
+// writeHTML renders the page to a temporary file and renames it into place.
+func writeHTML(file, display string, v graphview.View, stderr io.Writer) error {
+	dir := filepath.Dir(file)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--html: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".cent-graph-*.html")
+	if err != nil {
+		return fmt.Errorf("--html: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := graphview.RenderHTML(tmp, v); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		return fmt.Errorf("--html: %w", err)
+	}
+	fmt.Fprintf(stderr, "cent: wrote %s (%d projects)\n", display, len(v.Projects))
+	return nil
 }
 
 func printGraphText(w io.Writer, out graphJSON) error {

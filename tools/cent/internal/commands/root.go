@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 )
@@ -31,6 +32,15 @@ func (e *ExitError) Unwrap() error { return e.Err }
 type globalOptions struct {
 	// Dir is where the workspace search starts (default: the working directory).
 	Dir string
+}
+
+// path resolves a file name given on the command line against --dir, as if
+// cent had been started there.
+func (o *globalOptions) path(p string) string {
+	if o.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(o.Dir, p)
 }
 
 func addGlobalFlags(cmd *cobra.Command, o *globalOptions) {
