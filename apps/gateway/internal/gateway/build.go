@@ -106,7 +106,7 @@ func (g *Gateway) build(ctx context.Context, cfg *config.Config, cur *built) (_ 
 			b.redis = cur.redis
 		} else {
 			b.redis = &redisRes{key: key, client: redis.NewClient(&redis.Options{
-				Addr: cfg.Redis.Addr, PoolSize: cfg.Redis.PoolSize, MaxRetries: -1,
+				Addr: cfg.Redis.Addr, PoolSize: cfg.Redis.PoolSize, MaxRetries: -1, DialerRetries: 1,
 				DialTimeout: time.Second, ReadTimeout: cfg.Redis.Timeout.D(), WriteTimeout: cfg.Redis.Timeout.D(),
 			})}
 			b.newRedis = true

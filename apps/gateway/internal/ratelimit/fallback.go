@@ -40,10 +40,17 @@ type Fallback struct {
 	mode    Mode
 	local   Limiter
 	log     *slog.Logger
+	now     func() time.Time
 	// Failures counts primary errors.
 	Failures atomic.Int64
 	lastLog  atomic.Int64
+	// skipUntil (unix nanoseconds) short-circuits the primary for a second
+	// after a failure, so an outage does not add a timeout to every request.
+	skipUntil atomic.Int64
 }
+
+// Cooldown is how long the primary is skipped after it fails.
+const Cooldown = time.Second
 
 var _ Limiter = (*Fallback)(nil)
 
@@ -53,7 +60,10 @@ func NewFallback(primary Limiter, mode Mode, l Limit, replicas int, now func() t
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f := &Fallback{primary: primary, mode: mode, log: log}
+	if now == nil {
+		now = time.Now
+	}
+	f := &Fallback{primary: primary, mode: mode, log: log, now: now}
 	if mode == FailLocal {
 		if replicas < 1 {
 			replicas = 1
@@ -69,14 +79,20 @@ func ceilDiv(a, b int) int { return max(1, (a+b-1)/b) }
 // Allow implements Limiter. It returns the primary's error only in
 // FailClosed mode.
 func (f *Fallback) Allow(ctx context.Context, key string) (Result, error) {
-	r, err := f.primary.Allow(ctx, key)
-	if err == nil {
-		return r, nil
+	now := f.now().UnixNano()
+	err := ErrUnavailable
+	if now >= f.skipUntil.Load() {
+		var r Result
+		r, err = f.primary.Allow(ctx, key)
+		if err == nil {
+			return r, nil
+		}
+		f.skipUntil.Store(now + int64(Cooldown))
+		if sec := now / int64(time.Second); f.lastLog.Swap(sec) != sec {
+			f.log.Warn("distributed rate limiter failed", "err", err, "mode", f.mode)
+		}
 	}
 	f.Failures.Add(1)
-	if now := time.Now().Unix(); f.lastLog.Swap(now) != now {
-		f.log.Warn("distributed rate limiter failed", "err", err, "mode", f.mode)
-	}
 	switch f.mode {
 	case FailOpen:
 		return Result{Allowed: true, Limit: -1}, nil
