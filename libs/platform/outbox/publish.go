@@ -1,0 +1,147 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// publishResult is the outcome of publishing one batch.
+type publishResult struct {
+	done   []int64  // seqs the stream holds (stored or duplicate)
+	dead   []int64  // seqs the stream can never accept
+	reason []string // reason per dead seq
+	err    error    // first transient error
+}
+
+type aggKey struct{ typ, id string }
+
+// publish sends rows in waves: wave k holds the k-th pending event of every
+// aggregate in the batch and is sent only after all acks of wave k-1. An
+// aggregate whose event failed transiently is blocked for the rest of the
+// batch, so a later event of it never overtakes an earlier one.
+func (r *Relay) publish(ctx context.Context, rows []row) publishResult {
+	var res publishResult
+	order := []aggKey{}
+	byAgg := map[aggKey][]*row{}
+	for i := range rows {
+		k := aggKey{rows[i].aggType, rows[i].aggID}
+		if _, ok := byAgg[k]; !ok {
+			order = append(order, k)
+		}
+		byAgg[k] = append(byAgg[k], &rows[i])
+	}
+	blocked := map[aggKey]bool{}
+	fail := func(k aggKey, rw *row, err error) {
+		if isPermanent(err) {
+			res.dead = append(res.dead, rw.seq)
+			res.reason = append(res.reason, err.Error())
+			r.cfg.Logger.Error("outbox relay: event can never be published; moved to "+TableDeadLetters,
+				"id", rw.id, "type", rw.eventType, "aggregate", rw.aggType+"/"+rw.aggID, "err", err)
+			return
+		}
+		blocked[k] = true
+		if res.err == nil {
+			res.err = fmt.Errorf("outbox relay: publishing event %s: %w", rw.id, err)
+		}
+	}
+	type pending struct {
+		k  aggKey
+		rw *row
+		f  jetstream.PubAckFuture
+	}
+	for depth := 0; ; depth++ {
+		var wave []pending
+		for _, k := range order {
+			if list := byAgg[k]; depth < len(list) && !blocked[k] {
+				wave = append(wave, pending{k: k, rw: list[depth]})
+			}
+		}
+		if len(wave) == 0 {
+			return res
+		}
+		for i := range wave {
+			f, err := r.js.PublishMsgAsync(r.message(wave[i].rw))
+			if err != nil {
+				fail(wave[i].k, wave[i].rw, err)
+				continue
+			}
+			wave[i].f = f
+		}
+		timer := time.NewTimer(r.cfg.PublishTimeout)
+		expired := false
+		for _, p := range wave {
+			if p.f == nil {
+				continue
+			}
+			if expired {
+				select {
+				case ack := <-p.f.Ok():
+					r.acked(&res, p.rw, ack)
+				case err := <-p.f.Err():
+					fail(p.k, p.rw, err)
+				default:
+					fail(p.k, p.rw, errNoAck)
+				}
+				continue
+			}
+			select {
+			case ack := <-p.f.Ok():
+				r.acked(&res, p.rw, ack)
+			case err := <-p.f.Err():
+				fail(p.k, p.rw, err)
+			case <-timer.C:
+				expired = true
+				fail(p.k, p.rw, errNoAck)
+			case <-ctx.Done():
+				timer.Stop()
+				fail(p.k, p.rw, ctx.Err())
+				return res
+			}
+		}
+		timer.Stop()
+	}
+}
+
+var errNoAck = errors.New("no publish ack within the publish timeout")
+
+func (r *Relay) acked(res *publishResult, rw *row, ack *jetstream.PubAck) {
+	res.done = append(res.done, rw.seq)
+	if ack.Duplicate {
+		r.duplicates.Add(1)
+	} else {
+		r.published.Add(1)
+	}
+}
+
+// finish deletes the published rows and moves the dead ones to the
+// dead-letter table in one transaction.
+func (r *Relay) finish(ctx context.Context, res publishResult) error {
+	if len(res.done) == 0 && len(res.dead) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, r.db, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		if len(res.done) > 0 {
+			b.Queue("DELETE FROM outbox_events WHERE seq = ANY($1::bigint[])", res.done)
+		}
+		if len(res.dead) > 0 {
+			b.Queue(`WITH d AS (
+	DELETE FROM outbox_events e USING unnest($1::bigint[], $2::text[]) AS u(seq, reason)
+	WHERE e.seq = u.seq
+	RETURNING e.seq, e.id, e.aggregate_type, e.aggregate_id, e.event_type, e.payload, e.headers, e.created_at, u.reason)
+INSERT INTO outbox_dead_letters (seq, id, aggregate_type, aggregate_id, event_type, payload, headers, created_at, reason)
+SELECT * FROM d ON CONFLICT (seq) DO NOTHING`, res.dead, res.reason)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("outbox relay: marking %d events relayed: %w", len(res.done)+len(res.dead), err)
+	}
+	r.dead.Add(int64(len(res.dead)))
+	return nil
+}
