@@ -28,7 +28,7 @@ func sampleView(n int) View {
 			Tags: []string{"type:" + t}, Affected: i%7 == 0, Broken: i == 3})
 	}
 	for i := range n {
-		for _, d := range []int{i + 1 + i%13, i + 7 + i%29, n - 1 - i%5} {
+		for _, d := range []int{i + 1 + (i*31)%max(1, n/3), i + n/5 + i%17, n - 1 - i%5} {
 			if d > i && d < n {
 				kind := EdgeImport
 				switch i % 11 {

@@ -130,11 +130,7 @@
     items[k].classList.add("selected");
     items[k].scrollIntoView({ block: "nearest" });
     showDetails(k, Object.keys(deps).length - 1, Object.keys(dependents).length - 1);
-    if (center) {
-      view.scale = Math.max(view.scale, 0.8);
-      view.tx = canvas.clientWidth / 2 - nodes[k].x * view.scale;
-      view.ty = canvas.clientHeight / 2 - nodes[k].y * view.scale;
-    }
+    if (center) fitTo(Object.keys(focusSet).map(Number), 1.2);
     redraw();
   }
   function linkList(title, idx) {
@@ -163,21 +159,24 @@
   }
 
   // View transform, zoom and pan.
-  function bounds() {
+  function bounds(idx) {
     var b = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
-    nodes.forEach(function (n) {
+    idx.forEach(function (k) {
+      var n = nodes[k];
       b.x0 = Math.min(b.x0, n.x - n.w / 2); b.x1 = Math.max(b.x1, n.x + n.w / 2);
       b.y0 = Math.min(b.y0, n.y - H / 2); b.y1 = Math.max(b.y1, n.y + H / 2);
     });
-    if (!N) b = { x0: 0, y0: 0, x1: 1, y1: 1 };
+    if (!idx.length) b = { x0: 0, y0: 0, x1: 1, y1: 1 };
     return b;
   }
-  function fit() {
-    var b = bounds(), w = canvas.clientWidth || 800, h = canvas.clientHeight || 600;
-    view.scale = Math.min(2, 0.95 * Math.min(w / (b.x1 - b.x0 + 40), h / (b.y1 - b.y0 + 40)));
+  // fitTo shows the given nodes, zooming in no further than maxScale.
+  function fitTo(idx, maxScale) {
+    var b = bounds(idx), w = canvas.clientWidth || 800, h = canvas.clientHeight || 600;
+    view.scale = Math.min(maxScale, 0.95 * Math.min(w / (b.x1 - b.x0 + 40), h / (b.y1 - b.y0 + 40)));
     view.tx = w / 2 - (b.x0 + b.x1) / 2 * view.scale;
     view.ty = h / 2 - (b.y0 + b.y1) / 2 * view.scale;
   }
+  function fit() { fitTo(nodes.map(function (_, k) { return k; }), 2); }
   function zoomAt(px, py, factor) {
     var s = Math.min(8, Math.max(0.01, view.scale * factor));
     factor = s / view.scale;
@@ -322,6 +321,20 @@
     ctx.globalAlpha = 1;
   }
 
+  // A link can carry #focus=<project> or #q=<search>.
+  function fromHash() {
+    var h = window.location.hash, k;
+    if (h.indexOf("#focus=") === 0) {
+      var name = decodeURIComponent(h.slice(7));
+      for (k = 0; k < N; k++) if (nodes[k].n === name) { setFocus(k, true); return; }
+    } else if (h.indexOf("#q=") === 0) {
+      search.value = decodeURIComponent(h.slice(3));
+      search.dispatchEvent(new Event("input"));
+    }
+  }
+  window.addEventListener("hashchange", fromHash);
+
   fit();
   draw();
+  fromHash();
 })();
