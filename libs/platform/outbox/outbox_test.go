@@ -84,7 +84,9 @@ func TestAddRejectsBadEvents(t *testing.T) {
 	e := setup(t, platformtest.Direct)
 	w, err := NewWriter(WithMaxEventSize(2048))
 	testenv.Must(t, err, "writer")
-	good := func() Event { return Event{AggregateType: "order", AggregateID: "1", Type: "order.created", Payload: []byte(`{}`)} }
+	good := func() Event {
+		return Event{AggregateType: "order", AggregateID: "1", Type: "order.created", Payload: []byte(`{}`)}
+	}
 	cases := map[string]func(*Event){
 		"AggregateType": func(e *Event) { e.AggregateType = "or.der" },
 		"AggregateID":   func(e *Event) { e.AggregateID = "a\nb" },
