@@ -67,8 +67,12 @@ func checkInput(in string) error {
 		return nil
 	}
 	s = strings.TrimPrefix(s, "!")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, PlaceholderProjectRoot), "/")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, PlaceholderWorkspaceRoot), "/")
+	for _, ph := range []string{PlaceholderProjectRoot, PlaceholderWorkspaceRoot} {
+		if rest, ok := strings.CutPrefix(s, ph); ok {
+			s = strings.TrimPrefix(rest, "/")
+			break
+		}
+	}
 	if s == "" {
 		s = "**"
 	}

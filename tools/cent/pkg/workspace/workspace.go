@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"golang.org/x/mod/module"
 )
 
 // Workspace is a loaded workspace: its root, configuration, modules and
@@ -251,36 +252,32 @@ func (ws *Workspace) inferProjects(projectFiles []string) error {
 			}
 		}
 	}
-	conventional := map[string]bool{"apps": true, "libs": true, "tools": true, "cmd": true}
+	// Modules other than the root one (go.work uses, local replacements)
+	// are projects, unless a conventional project lies inside them.
+	moduleRoot := func(dir string) string {
+		best := ""
+		for _, m := range ws.Modules {
+			if m.Dir != "." && (dir == m.Dir || strings.HasPrefix(dir, m.Dir+"/")) && len(m.Dir) > len(best) {
+				best = m.Dir
+			}
+		}
+		return best
+	}
 	for _, dir := range ws.GoDirs {
 		if insideDeclared(dir) {
 			continue // owned by a project.yaml project (or one nested in it)
 		}
-		parts := strings.Split(dir, "/")
-		switch {
-		case dir == ".":
-			addInferred(".", "inferred")
-		case conventional[parts[0]] && len(parts) == 1:
-			addInferred(parts[0], "inferred")
-		case parts[0] == "libs":
-			if ws.hasGoFiles(path.Join("libs", parts[1])) || len(parts) == 2 {
-				addInferred(path.Join("libs", parts[1]), "inferred")
-			} else {
-				addInferred(path.Join(parts[:3]...), "inferred")
+		root := conventionalRoot(dir, ws.hasGoFiles)
+		if mr := moduleRoot(dir); mr != "" && len(root) <= len(mr) {
+			c := addInferred(mr, "go.work")
+			prefix, _, _ := module.SplitPathVersion(ws.ModuleForDir(mr).Path)
+			c.name, c.alt = path.Base(prefix), strings.ReplaceAll(mr, "/", "-")
+			if c.typ == TypeLib && ws.isMain(mr) {
+				c.typ = TypeApp
 			}
-		case conventional[parts[0]]:
-			addInferred(path.Join(parts[:2]...), "inferred")
-		default:
-			addInferred(parts[0], "inferred")
+			continue
 		}
-	}
-	for _, m := range ws.Modules {
-		if m.Dir != "." {
-			if _, ok := cands[m.Dir]; !ok && ws.hasGoBelow(m.Dir) {
-				c := addInferred(m.Dir, "go.work")
-				c.name = path.Base(m.Path)
-			}
-		}
+		addInferred(root, "inferred")
 	}
 	for _, g := range ws.Config.Projects {
 		for dir := range ws.Dirs {
@@ -298,6 +295,28 @@ func (ws *Workspace) inferProjects(projectFiles []string) error {
 		c.file, c.fileAt, c.source = pf, f, "project.yaml"
 	}
 	return ws.settleProjects(cands)
+}
+
+// conventionalRoot returns the project root the layout conventions give a
+// directory holding Go files: apps/<name>, cmd/<name>, tools/<name>,
+// libs/<name> (when it holds Go files itself) or libs/<scope>/<name>, and
+// otherwise the top-level directory (or "." for the root).
+func conventionalRoot(dir string, hasGoFiles func(string) bool) string {
+	parts := strings.Split(dir, "/")
+	switch {
+	case dir == ".":
+		return "."
+	case len(parts) == 1:
+		return parts[0]
+	case parts[0] == "libs":
+		if len(parts) == 2 || hasGoFiles(path.Join("libs", parts[1])) {
+			return path.Join("libs", parts[1])
+		}
+		return path.Join(parts[:3]...)
+	case parts[0] == "apps" || parts[0] == "cmd" || parts[0] == "tools":
+		return path.Join(parts[:2]...)
+	}
+	return parts[0]
 }
 
 // settleProjects assigns unique names, types, tags and targets.
