@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/centuria/centuria/tools/cent/pkg/workspace"
 )
@@ -90,35 +91,44 @@ func (ws *wsView) buildContext(o Options) build.Context {
 		ctx.CgoEnabled = *o.CgoEnabled
 	}
 	ctx.BuildTags = append(append([]string(nil), pl.BuildTags...), o.BuildTags...)
+	// Only local directories are imported: no GOROOT or GOPATH lookups
+	// (which would resolve symlinks for every package).
+	ctx.GOROOT = ""
+	ctx.HasSubdir = func(root, dir string) (string, bool) { return "", false }
 	ctx.ReadDir = func(dir string) ([]fs.FileInfo, error) {
 		rel, err := filepath.Rel(ws.Root, dir)
 		if err == nil {
 			if entries, ok := ws.Dirs[filepath.ToSlash(rel)]; ok {
-				infos := make([]fs.FileInfo, 0, len(entries))
-				for _, e := range entries {
-					if info, err := e.Info(); err == nil {
-						infos = append(infos, info)
-					}
-				}
-				return infos, nil
+				return entryInfos(entries), nil
 			}
 		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return nil, err
 		}
-		infos := make([]fs.FileInfo, 0, len(entries))
-		for _, e := range entries {
-			if info, err := e.Info(); err == nil {
-				infos = append(infos, info)
-			}
-		}
-		return infos, nil
+		return entryInfos(entries), nil
 	}
 	return ctx
 }
 
 type wsView struct{ *workspace.Workspace }
+
+// entryInfo is a fs.FileInfo made from a directory entry without a stat
+// call: go/build needs only names and types.
+type entryInfo struct{ fs.DirEntry }
+
+func (e entryInfo) Size() int64        { return 0 }
+func (e entryInfo) Mode() fs.FileMode  { return e.Type() }
+func (e entryInfo) ModTime() time.Time { return time.Time{} }
+func (e entryInfo) Sys() any           { return nil }
+
+func entryInfos(entries []fs.DirEntry) []fs.FileInfo {
+	infos := make([]fs.FileInfo, len(entries))
+	for i, e := range entries {
+		infos[i] = entryInfo{e}
+	}
+	return infos
+}
 
 // loadPackages reads every Go directory of the workspace in parallel.
 func loadPackages(ctx context.Context, ws *workspace.Workspace, bctx build.Context, o Options) ([]*Package, error) {
