@@ -16,7 +16,8 @@ import (
 
 // Restore writes e's outputs under root, byte-identical and with their
 // recorded permission bits, and then replays its logs to stdout and
-// stderr (either may be nil).
+// stderr (either may be nil). An output already present with the same
+// content, size and mode is left untouched.
 //
 // Every blob is verified against its digest while it is copied. Outputs
 // are first written to temporary files beside their destinations and
@@ -141,6 +142,9 @@ func (c *Cache) restoreOutputs(ctx context.Context, e *Entry, root string) error
 				return fmt.Errorf("restoring %s: %w", o.Path, err)
 			}
 		}
+		if upToDate(r, o) {
+			return nil
+		}
 		tmp := dir + prefix + base
 		st[i] = staged{tmp: tmp, dst: o.Path}
 		return c.stageFile(ctx, e, r, o, tmp)
@@ -164,6 +168,9 @@ func (c *Cache) restoreOutputs(ctx context.Context, e *Entry, root string) error
 		return err
 	}
 	for i, s := range st {
+		if s.tmp == "" {
+			continue // already up to date
+		}
 		if err := r.Rename(s.tmp, s.dst); err != nil {
 			cleanup()
 			return fmt.Errorf("restoring entry %s: %s: %w", e.Key, e.Outputs[i].Path, err)
@@ -198,4 +205,22 @@ func (c *Cache) stageFile(ctx context.Context, e *Entry, r *os.Root, o Output, t
 		return fmt.Errorf("restoring %s: %w", o.Path, err)
 	}
 	return nil
+}
+
+// upToDate reports whether root already holds o: a regular file (not a
+// link) with its size, mode and content digest. Hashing a file in place
+// costs far less than writing, renaming and unlinking one, and a task
+// re-run over unchanged outputs is the common case.
+func upToDate(r *os.Root, o Output) bool {
+	fi, err := r.Lstat(o.Path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != o.Size || fi.Mode().Perm() != o.Mode {
+		return false
+	}
+	f, err := r.Open(o.Path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	d, n, err := SumReader(f)
+	return err == nil && n == o.Size && d == o.Digest
 }
