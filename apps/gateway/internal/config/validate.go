@@ -146,6 +146,9 @@ func (c *Config) validateRateLimits(v *validator) {
 		if rl.Period <= 0 {
 			v.errf(at("period"), "must be a positive duration")
 		}
+		if rl.Rate > 0 && rl.Period > 0 && rl.Period.D()/time.Duration(rl.Rate) < time.Microsecond {
+			v.errf(at("rate"), "%d per %s is finer than one request per microsecond", rl.Rate, rl.Period.D())
+		}
 		if rl.Burst < 0 {
 			v.errf(at("burst"), "must not be negative")
 		}

@@ -21,6 +21,17 @@ const (
 	FailClosed
 )
 
+// String returns the configuration word of the mode.
+func (m Mode) String() string {
+	switch m {
+	case FailOpen:
+		return "fail_open"
+	case FailClosed:
+		return "fail_closed"
+	}
+	return "local"
+}
+
 // ParseMode maps the configuration words to a Mode.
 func ParseMode(s string) (Mode, error) {
 	switch s {

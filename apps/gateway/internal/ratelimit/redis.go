@@ -25,7 +25,7 @@ if diff < 0 then
   return {0, 0, -diff, tat - now}
 end
 local ttl = new_tat - now
-redis.call("SET", KEYS[1], new_tat, "PX", math.ceil(ttl / 1000))
+redis.call("SET", KEYS[1], new_tat, "PX", math.max(1, math.ceil(ttl / 1000)))
 return {1, math.floor(diff / iv), 0, ttl}
 `)
 

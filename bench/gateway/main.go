@@ -1,0 +1,155 @@
+// Command gateway-bench measures the API gateway against nginx with wrk on
+// this machine, in one run: the same upstream directly, through nginx (with
+// upstream keepalive), through the gateway as a plain proxy, and through the
+// gateway with JWT verification plus a Redis rate limit. Targets alternate
+// order across rounds and the medians are compared. A second phase offers
+// half of the gateway's peak rate to every target and compares p99 latency.
+//
+// Run from the repository root: go run ./bench/gateway [-out bench/gateway/RESULTS.md]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+)
+
+type options struct {
+	rounds   int
+	duration time.Duration
+	conns    int
+	threads  int
+	redis    string
+	out      string
+	halfLoad bool
+	keep     bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.rounds, "rounds", 4, "measurement rounds (targets alternate order each round)")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "wrk duration per target per round")
+	flag.IntVar(&o.conns, "conns", 64, "wrk connections")
+	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
+	flag.StringVar(&o.redis, "redis", envOr("CENTURIA_TEST_REDIS", "127.0.0.1:6379"), "Redis address for the rate-limited variant")
+	flag.StringVar(&o.out, "out", "", "also write the results as Markdown to this file")
+	flag.BoolVar(&o.halfLoad, "half-load", true, "measure p99 at half of the gateway's peak rate")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "gateway-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, o options) error {
+	env, err := setup(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	targets := env.targets()
+	fmt.Printf("warming up %d targets\n", len(targets))
+	for _, t := range targets {
+		if _, err := wrk(ctx, o, t, time.Second, 0); err != nil {
+			return fmt.Errorf("warm-up %s: %w", t.name, err)
+		}
+	}
+	peak := map[string][]result{}
+	for r := 0; r < o.rounds; r++ {
+		for i := range targets {
+			t := targets[(i+r)%len(targets)]
+			res, err := wrk(ctx, o, t, o.duration, 0)
+			if err != nil {
+				return fmt.Errorf("round %d %s: %w", r+1, t.name, err)
+			}
+			fmt.Printf("round %d  %-22s %10.0f req/s  p50 %7s  p99 %7s\n", r+1, t.name, res.rps, fmtDur(res.p50), fmtDur(res.p99))
+			peak[t.name] = append(peak[t.name], res)
+		}
+	}
+	var half map[string][]result
+	var rate float64
+	if o.halfLoad {
+		rate = median(peak[targets[2].name], func(r result) float64 { return r.rps }) / 2
+		half = map[string][]result{}
+		for r := 0; r < 2; r++ {
+			for i := range targets {
+				t := targets[(i+r)%len(targets)]
+				res, err := wrk(ctx, o, t, o.duration, rate)
+				if err != nil {
+					return fmt.Errorf("half load %s: %w", t.name, err)
+				}
+				fmt.Printf("half-load %d  %-18s %10.0f req/s  p50 %7s  p99 %7s\n", r+1, t.name, res.rps, fmtDur(res.p50), fmtDur(res.p99))
+				half[t.name] = append(half[t.name], res)
+			}
+		}
+	}
+	report := render(o, env, targets, peak, half, rate)
+	fmt.Println()
+	fmt.Print(report)
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	}
+}
+
+func render(o options, env *environment, targets []target, peak, half map[string][]result, rate float64) string {
+	var b strings.Builder
+	rps := func(r result) float64 { return r.rps }
+	p50 := func(r result) float64 { return float64(r.p50) }
+	p99 := func(r result) float64 { return float64(r.p99) }
+	nginx := median(peak["nginx"], rps)
+	fmt.Fprintf(&b, "# Gateway benchmark\n\n")
+	fmt.Fprintf(&b, "`go run ./bench/gateway` — %s, %d cores, wrk -t%d -c%d, %d rounds of %s per target in alternating order, medians.\n",
+		env.info, env.cpus, o.threads, o.conns, o.rounds, o.duration)
+	fmt.Fprintf(&b, "Upstream: nginx returning a 20-byte body. nginx proxy: upstream keepalive, keepalive_requests raised, no access log.\n")
+	fmt.Fprintf(&b, "Gateway: access log off, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint and takes one Redis GCRA call per request.\n\n")
+	fmt.Fprintf(&b, "| target | req/s (median) | ratio to nginx | p50 | p99 | rounds req/s |\n|---|---:|---:|---:|---:|---|\n")
+	for _, t := range targets {
+		rs := peak[t.name]
+		var all []string
+		for _, r := range rs {
+			all = append(all, fmt.Sprintf("%.0f", r.rps))
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %.2f× | %s | %s | %s |\n", t.name, median(rs, rps), median(rs, rps)/nginx,
+			fmtDur(time.Duration(median(rs, p50))), fmtDur(time.Duration(median(rs, p99))), strings.Join(all, ", "))
+	}
+	if half != nil {
+		direct := time.Duration(median(half["direct"], p99))
+		fmt.Fprintf(&b, "\nHalf load: every target offered %.0f req/s (half the gateway's plain peak) with wrk's per-connection delay.\n\n", rate)
+		fmt.Fprintf(&b, "| target | achieved req/s | p50 | p99 | p99 overhead vs direct |\n|---|---:|---:|---:|---:|\n")
+		for _, t := range targets {
+			rs := half[t.name]
+			d99 := time.Duration(median(rs, p99))
+			fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s |\n", t.name, median(rs, rps), fmtDur(time.Duration(median(rs, p50))),
+				fmtDur(d99), fmtDur(d99-direct))
+		}
+	}
+	fmt.Fprintf(&b, "\nTargets: plain ≥ 0.9× nginx req/s; jwt+redis ≥ 0.8×; p99 overhead < 1 ms at half load.\n")
+	fmt.Fprintf(&b, "Absolute numbers depend on the machine and on what else runs; only the ratios of one run mean anything.\n")
+	return b.String()
+}
