@@ -12,7 +12,6 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/mod/modfile"
-	"golang.org/x/mod/module"
 
 	"github.com/centuria/centuria/tools/cent/pkg/graph"
 	"github.com/centuria/centuria/tools/cent/pkg/workspace"
@@ -288,19 +287,10 @@ func read(ctx context.Context, fn func(context.Context, string) ([]byte, error),
 // moduleChange seeds the packages that use a changed module, directly or
 // through another required module that depends on it.
 func (c *computation) moduleChange(wm *workspace.Module, changed []string, file string) {
-	reqs := map[string]module.Version{}
+	reqs := EffectiveRequirements(wm.File)
 	local := map[string]*modfile.File{}
 	for _, m := range c.ws.Modules {
 		local[m.Path] = m.File
-	}
-	for _, r := range wm.File.Require {
-		v := r.Mod
-		for _, rep := range wm.File.Replace {
-			if rep.Old.Path == v.Path && (rep.Old.Version == "" || rep.Old.Version == v.Version) && rep.New.Version != "" {
-				v = rep.New
-			}
-		}
-		reqs[r.Mod.Path] = v
 	}
 	mg := ModuleGraph{ModCache: c.in.ModCache, Local: local}
 	affected, ok := mg.Dependents(reqs, changed)

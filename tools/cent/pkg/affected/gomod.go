@@ -236,3 +236,59 @@ func (mg ModuleGraph) readMod(path, version string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// Requirements returns roots and every module they require, transitively,
+// among reqs (module path -> the version whose go.mod applies). ok is false
+// when a needed go.mod is missing from the cache; the caller must then assume
+// every module in reqs is required.
+func (mg ModuleGraph) Requirements(reqs map[string]module.Version, roots []string) (set map[string]bool, ok bool) {
+	set = map[string]bool{}
+	queue := append([]string(nil), roots...)
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if set[p] {
+			continue
+		}
+		set[p] = true
+		v, known := reqs[p]
+		if !known {
+			continue
+		}
+		f, isLocal := mg.Local[p]
+		if !isLocal {
+			if mg.ModCache == "" {
+				return set, false
+			}
+			data, err := mg.readMod(v.Path, v.Version)
+			if err != nil {
+				return set, false
+			}
+			if f, err = modfile.ParseLax(v.Path+"@"+v.Version+"/go.mod", data, nil); err != nil {
+				return set, false
+			}
+		}
+		for _, r := range f.Require {
+			if _, in := reqs[r.Mod.Path]; in && !set[r.Mod.Path] {
+				queue = append(queue, r.Mod.Path)
+			}
+		}
+	}
+	return set, true
+}
+
+// EffectiveRequirements maps each requirement of a go.mod to the module
+// version whose go.mod applies, after replace directives.
+func EffectiveRequirements(f *modfile.File) map[string]module.Version {
+	reqs := map[string]module.Version{}
+	for _, r := range f.Require {
+		v := r.Mod
+		for _, rep := range f.Replace {
+			if rep.Old.Path == v.Path && (rep.Old.Version == "" || rep.Old.Version == v.Version) && rep.New.Version != "" {
+				v = rep.New
+			}
+		}
+		reqs[r.Mod.Path] = v
+	}
+	return reqs
+}
