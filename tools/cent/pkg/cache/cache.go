@@ -225,16 +225,19 @@ func (c *Cache) lookupRemote(ctx context.Context, key Digest) (*Entry, error) {
 func (c *Cache) ensureBlobs(ctx context.Context, e *Entry) error {
 	var missing []Output
 	for _, b := range e.Blobs() {
+		if b.Size == 0 && b.Digest == emptyDigest {
+			continue // the empty blob is implicit
+		}
 		fi, err := os.Stat(c.local.Path(CAS, b.Digest))
 		if err != nil {
 			missing = append(missing, b)
 			continue
 		}
 		if fi.Size() != b.Size {
-			c.warn("local cache: blob %s of entry %s has %d bytes, want %d (refetching)", b.Digest, e.Key, fi.Size(), b.Size)
-			os.Remove(c.local.Path(CAS, b.Digest))
-			missing = append(missing, b)
-			continue
+			c.dropIfCorrupt(b.Digest)
+			err := fmt.Errorf("entry %s: blob %s has %d bytes, the entry says %d: %w", e.Key, b.Digest, fi.Size(), b.Size, ErrCorrupt)
+			c.warn("local cache: %v (treated as a miss)", err)
+			return err
 		}
 		c.local.touch(CAS, b.Digest, fi.ModTime())
 	}
@@ -287,6 +290,9 @@ func (c *Cache) BlobPath(ctx context.Context, d Digest, size int64) (string, err
 		c.local.touch(CAS, d, fi.ModTime())
 		return p, nil
 	}
+	if size == 0 && d == emptyDigest {
+		return p, c.local.Put(ctx, CAS, d, 0, bytesReader(nil))
+	}
 	if err := c.fetchBlob(ctx, d, size); err != nil {
 		return "", err
 	}
@@ -301,8 +307,14 @@ func (c *Cache) PutBlob(ctx context.Context, d Digest, size int64, r io.Reader) 
 	if err := c.local.Put(ctx, CAS, d, size, r); err != nil {
 		return "", err
 	}
-	c.upload(ctx, CAS, d, size)
+	c.UploadBlob(ctx, d, size)
 	return c.local.Path(CAS, d), nil
+}
+
+// UploadBlob copies blob d from the local CAS to the remote unless the
+// remote already has it, is read-only or is down. Failures only warn.
+func (c *Cache) UploadBlob(ctx context.Context, d Digest, size int64) {
+	c.upload(ctx, CAS, d, size)
 }
 
 // SaveEntry signs (when a key is set) and stores e locally and in the
@@ -358,3 +370,19 @@ func (c *Cache) remotePut(ctx context.Context, ns Namespace, d Digest, size int6
 
 // fileMode returns the permission bits of fi.
 func fileMode(fi fs.FileInfo) fs.FileMode { return fi.Mode().Perm() }
+
+// dropIfCorrupt removes local blob d when its content does not hash to d.
+// A blob that verifies is kept even when an entry disagrees about its
+// size: the entry is what is wrong then.
+func (c *Cache) dropIfCorrupt(d Digest) {
+	p := c.local.Path(CAS, d)
+	f, err := os.Open(p)
+	if err != nil {
+		return
+	}
+	got, _, err := SumReader(f)
+	f.Close()
+	if err == nil && got != d {
+		os.Remove(p)
+	}
+}

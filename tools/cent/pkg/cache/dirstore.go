@@ -95,7 +95,9 @@ func (s *DirStore) Put(ctx context.Context, ns Namespace, d Digest, size int64, 
 	}
 	if ns == CAS {
 		if _, err := os.Stat(s.Path(ns, d)); err == nil {
-			_, err := io.Copy(io.Discard, io.LimitReader(r, size))
+			// Already stored; still consume and check the stream, so a
+			// caller learns about bad data the same way either way.
+			_, err := io.Copy(io.Discard, VerifyReader(r, d, size))
 			return err
 		}
 		r = VerifyReader(r, d, size)

@@ -88,7 +88,10 @@ func (c *Cache) readBlob(ctx context.Context, e *Entry, d Digest, size int64, w 
 var emptyDigest = Sum(nil)
 
 // openBlob opens a local blob, fetching it from the remote when missing.
-func (c *Cache) openBlob(ctx context.Context, d Digest, size int64) (*os.File, error) {
+func (c *Cache) openBlob(ctx context.Context, d Digest, size int64) (io.ReadCloser, error) {
+	if size == 0 && d == emptyDigest {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
 	f, err := os.Open(c.local.Path(CAS, d))
 	if err == nil {
 		return f, nil
@@ -101,10 +104,11 @@ func (c *Cache) openBlob(ctx context.Context, d Digest, size int64) (*os.File, e
 }
 
 // corrupt handles a blob that failed to verify: the local copy is removed
-// so that the next run repairs it, and the problem is reported.
+// (when its content is what is wrong) so that the next run repairs it, and
+// the problem is reported.
 func (c *Cache) corrupt(e *Entry, d Digest, err error) error {
 	if errors.Is(err, ErrCorrupt) {
-		os.Remove(c.local.Path(CAS, d))
+		c.dropIfCorrupt(d)
 	}
 	c.warn("cache entry %s: %v (treated as a miss)", e.Key, err)
 	return fmt.Errorf("restoring entry %s: %w", e.Key, err)
