@@ -69,6 +69,8 @@ type Admin struct {
 	// Addr is the admin listen address (default "127.0.0.1:9090"); "off"
 	// disables the listener.
 	Addr string `yaml:"addr"`
+	// Pprof serves Go's profiler under /debug/pprof/ on the admin listener.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Redis configures the connection used by distributed rate limits.
@@ -171,6 +173,10 @@ type Route struct {
 	UpstreamCAFile string `yaml:"upstream_ca_file"`
 	// MaxIdleConnsPerHost tunes the upstream connection pool (default 256).
 	MaxIdleConnsPerHost int `yaml:"max_idle_conns_per_host"`
+	// Transport is "fast" (default: HTTP/1.1 upstreams served on the
+	// request's goroutine; HTTPS and upgrades use the standard client) or
+	// "standard" (net/http's Transport for everything).
+	Transport string `yaml:"transport"`
 }
 
 // Log configures the access log.
@@ -284,6 +290,9 @@ func (c *Config) applyDefaults() {
 		}
 		if r.Auth == "" {
 			r.Auth = "public"
+		}
+		if r.Transport == "" {
+			r.Transport = "fast"
 		}
 		if r.MaxIdleConnsPerHost == 0 {
 			r.MaxIdleConnsPerHost = DefaultMaxIdleConns

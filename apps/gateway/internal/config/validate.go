@@ -255,6 +255,9 @@ func (c *Config) validateRoutes(v *validator) {
 				v.errf(at("rate_limit"), "policy %q is keyed by %s, which route auth %q does not provide", r.RateLimit, rl.Key, r.Auth)
 			}
 		}
+		if r.Transport != "fast" && r.Transport != "standard" {
+			v.errf(at("transport"), "must be fast or standard, got %q", r.Transport)
+		}
 		if r.MaxIdleConnsPerHost < 1 {
 			v.errf(at("max_idle_conns_per_host"), "must be positive")
 		}

@@ -120,7 +120,8 @@ func (g *Gateway) build(ctx context.Context, cfg *config.Config, cur *built) (_ 
 		}
 		s := proxy.RouteSpec{Name: r.Name, Host: r.Host, PathPrefix: r.PathPrefix, Upstreams: r.Upstreams,
 			StripPrefix: r.StripPrefix, Timeout: r.Timeout.D(), Retries: r.Retries, MaxBodyBytes: r.MaxBodyBytes,
-			Policy: pol, Scopes: r.Scopes, UpstreamCAFile: r.UpstreamCAFile, MaxIdleConnsPerHost: r.MaxIdleConnsPerHost}
+			Policy: pol, Scopes: r.Scopes, UpstreamCAFile: r.UpstreamCAFile, MaxIdleConnsPerHost: r.MaxIdleConnsPerHost,
+			StandardTransport: r.Transport == "standard"}
 		if r.RateLimit != "" {
 			p := cfg.RateLimits[r.RateLimit]
 			s.LimitKey = p.Key

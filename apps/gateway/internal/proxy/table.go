@@ -48,7 +48,7 @@ type Route struct {
 	limitBy     limitKey
 	limitHeader string
 	proxy       *httputil.ReverseProxy
-	transport   *http.Transport
+	transport   interface{ CloseIdleConnections() }
 	metrics     routeMetrics
 }
 
@@ -68,6 +68,9 @@ type RouteSpec struct {
 	LimitKey            string            // ip, api_key, jwt_sub, header:Name
 	UpstreamCAFile      string
 	MaxIdleConnsPerHost int
+	// StandardTransport uses http.Transport for plain-HTTP upstreams too,
+	// instead of the single-goroutine fast path.
+	StandardTransport bool
 }
 
 func (r *Route) pick() *url.URL {
@@ -172,8 +175,12 @@ func (h *Handler) compile(s RouteSpec) (*Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.transport = t
 	var rt http.RoundTripper = t
+	r.transport = t
+	if !s.StandardTransport {
+		ft := newFastTransport(t, s.MaxIdleConnsPerHost, s.Timeout)
+		rt, r.transport = ft, ft
+	}
 	if h.wrapTransport != nil {
 		rt = h.wrapTransport(rt)
 	}
