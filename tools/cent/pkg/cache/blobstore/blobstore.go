@@ -1,6 +1,8 @@
 // Package blobstore is a cache.Store on object storage through
-// gocloud.dev/blob. Importing it registers the s3, gs, azblob, file and mem
-// schemes; the URL is passed to gocloud, so its query parameters apply:
+// gocloud.dev/blob. Importing it registers the file and mem schemes;
+// importing blobstore/cloud adds s3, gs and azblob (kept apart because the
+// cloud SDKs add tens of megabytes and milliseconds of start-up to a
+// binary). The URL is passed to gocloud, so its query parameters apply:
 //
 //	s3://bucket?region=eu-west-1&prefix=cent/
 //	s3://bucket?endpoint=http://127.0.0.1:9000&use_path_style=true&region=us-east-1  (MinIO)
@@ -23,26 +25,25 @@ import (
 	"net/url"
 
 	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/azureblob" // azblob://
-	_ "gocloud.dev/blob/fileblob"  // file://
-	_ "gocloud.dev/blob/gcsblob"   // gs://
-	_ "gocloud.dev/blob/memblob"   // mem://
-	_ "gocloud.dev/blob/s3blob"    // s3://
+	_ "gocloud.dev/blob/fileblob" // file://
+	_ "gocloud.dev/blob/memblob"  // mem://
 	"gocloud.dev/gcerrors"
 
 	"github.com/centuria/centuria/tools/cent/pkg/cache"
 )
 
 // Schemes are the URL schemes this package registers.
-var Schemes = []string{"s3", "gs", "azblob", "file", "mem"}
+var Schemes = []string{"file", "mem"}
 
 func init() {
 	for _, s := range Schemes {
-		cache.Register(s, open)
+		cache.Register(s, Opener)
 	}
 }
 
-func open(ctx context.Context, u *url.URL, cfg cache.StoreConfig) (cache.Store, error) {
+// Opener is a cache.Opener for any scheme gocloud.dev/blob has a driver
+// for in the binary.
+func Opener(ctx context.Context, u *url.URL, cfg cache.StoreConfig) (cache.Store, error) {
 	return Open(ctx, u.String())
 }
 
