@@ -1,0 +1,251 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/centuria/centuria/tools/cent/pkg/graph"
+	"github.com/centuria/centuria/tools/cent/pkg/task"
+	"github.com/centuria/centuria/tools/cent/pkg/workspace"
+)
+
+func init() { register(newRunCmd) }
+
+// runOptions are the flags of cent run.
+type runOptions struct {
+	Targets    []string
+	All        bool
+	Affected   bool
+	affected   affectedOptions
+	Parallel   int
+	KeepGoing  bool
+	Output     string
+	JSON       string
+	DryRun     bool
+	Why        bool
+	SkipCache  bool
+	cache      cacheOptions
+	Projects   []string
+	targetsSet bool
+}
+
+func newRunCmd(g *globalOptions) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run -t TARGET[,TARGET...] [PROJECT... | --all | --affected --base REF]",
+		Short: "Run targets of projects in parallel, restoring cached results",
+		Long: `Run targets of projects as a task graph: dependsOn tasks first ("^build" is the
+build target of every dependency), up to --parallel at once. A task whose key
+(target definition, input files, dependency projects' inputs, dependency
+tasks' keys, Go version and platform, declared env vars and the go.sum lines
+of the modules it uses) is in the local or remote cache is restored instead of
+run: its outputs are written back and its logs replayed.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Projects = args
+			return o.run(cmd, g)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVarP(&o.Targets, "target", "t", nil, "targets to run (comma-separated)")
+	f.BoolVar(&o.All, "all", false, "run for every project")
+	f.BoolVar(&o.Affected, "affected", false, "run for the projects affected by the change (see cent affected)")
+	f.IntVar(&o.Parallel, "parallel", runtime.NumCPU(), "tasks run at once")
+	f.BoolVar(&o.KeepGoing, "keep-going", false, "after a failure, still run every task whose dependencies succeeded")
+	f.StringVar(&o.Output, "output", "", "stream (lines prefixed with the task) or grouped (whole output per task); default stream")
+	f.StringVar(&o.JSON, "json", "", "write a machine-readable report to `file` (- for stdout)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print the plan with task keys and cache status, run nothing")
+	f.BoolVar(&o.Why, "why", false, "for each task that is not cached, print which inputs differ from its last cached run")
+	f.BoolVar(&o.SkipCache, "skip-cache", false, "run every task (results are still saved)")
+	addAffectedFlags(cmd, &o.affected)
+	addCacheFlags(cmd, &o.cache)
+	return cmd
+}
+
+func (o *runOptions) validate() error {
+	if len(o.Targets) == 0 {
+		return errors.New("no target: name one or more with -t (e.g. -t build,test)")
+	}
+	for _, t := range o.Targets {
+		if t == "" || strings.ContainsAny(t, " :^") {
+			return fmt.Errorf("-t: invalid target name %q", t)
+		}
+	}
+	sel := 0
+	for _, b := range []bool{len(o.Projects) > 0, o.All, o.Affected} {
+		if b {
+			sel++
+		}
+	}
+	if sel != 1 {
+		return errors.New("select the projects: name them, or use --all or --affected (exactly one)")
+	}
+	if o.Parallel < 1 {
+		return fmt.Errorf("--parallel must be at least 1, got %d", o.Parallel)
+	}
+	if o.Output != "" {
+		if _, err := task.ParseOutputMode(o.Output); err != nil {
+			return fmt.Errorf("--output: %w", err)
+		}
+	}
+	return nil
+}
+
+// selectProjects returns the project names to run.
+func (o *runOptions) selectProjects(cmd *cobra.Command, ws *workspace.Workspace) ([]string, *graph.Graph, error) {
+	switch {
+	case o.All:
+		gr, err := graph.Build(cmd.Context(), ws, o.affected.platform.graphOptions())
+		if err != nil {
+			return nil, nil, err
+		}
+		var names []string
+		for _, p := range ws.Projects {
+			names = append(names, p.Name)
+		}
+		return names, gr, nil
+	case o.Affected:
+		rep, gr, err := o.affected.run(cmd, ws)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rep.Names(), gr, nil
+	}
+	for _, name := range o.Projects {
+		if _, err := ws.Project(name); err != nil {
+			return nil, nil, err
+		}
+	}
+	gr, err := graph.Build(cmd.Context(), ws, o.affected.platform.graphOptions())
+	return o.Projects, gr, err
+}
+
+func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	ws, err := loadWorkspace(ctx, g)
+	if err != nil {
+		return err
+	}
+	names, gr, err := o.selectProjects(cmd, ws)
+	if err != nil {
+		return err
+	}
+	// With --all or --affected, only projects that have a target are run;
+	// named projects must have every target.
+	selected := o.Projects
+	for _, n := range names {
+		if len(o.Projects) > 0 {
+			break
+		}
+		p, _ := ws.Project(n)
+		for _, t := range o.Targets {
+			if _, ok := p.Targets[t]; ok {
+				selected = append(selected, n)
+				break
+			}
+		}
+	}
+	if len(selected) == 0 && len(o.Projects) == 0 {
+		fmt.Fprintln(cmd.ErrOrStderr(), "cent: no project to run")
+		return nil
+	}
+	plan, err := task.NewPlan(gr, task.PlanOptions{Targets: o.Targets, Projects: selected})
+	if err != nil {
+		return err
+	}
+	files, err := task.NewFileHasher(ctx, ws.Root)
+	if err != nil {
+		return err
+	}
+	goEnv, err := task.GoEnv(ctx, ws.Root)
+	if err != nil {
+		return err
+	}
+	keyer := &task.Keyer{Graph: gr, Files: files, GoEnv: goEnv, Getenv: os.Getenv, ModCache: goModCache()}
+	if err := keyer.Compute(ctx, plan); err != nil {
+		return err
+	}
+	c, err := o.cache.open(ctx, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if o.DryRun {
+		return o.printPlan(ctx, cmd.OutOrStdout(), plan, c)
+	}
+	mode := task.OutputStream
+	if o.Output != "" {
+		mode = task.OutputMode(o.Output)
+	}
+	printer := task.NewPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), mode, isTerminal(cmd.ErrOrStderr()))
+	ro := task.RunOptions{Parallel: o.Parallel, KeepGoing: o.KeepGoing, Printer: printer, SkipCacheRead: o.SkipCache}
+	if o.Why {
+		ro.OnMiss = func(ctx context.Context, t *task.Task) { explainMiss(ctx, cmd.ErrOrStderr(), c, t) }
+	}
+	rep := task.Run(ctx, plan, ws.Root, c, ro)
+	if o.JSON != "" {
+		if err := writeReport(g.path(o.JSON), o.JSON, cmd.OutOrStdout(), rep); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return &ExitError{Code: 130, Err: errors.New("interrupted")}
+	}
+	if !rep.OK() {
+		return &ExitError{Code: 1}
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" && os.Getenv("CI") == ""
+}
+
+// printPlan prints each task with its key and whether it would be a hit.
+func (o *runOptions) printPlan(ctx context.Context, w io.Writer, plan *task.Plan, c taskLookup) error {
+	for _, t := range plan.Tasks {
+		state := "miss"
+		if !t.Def.Cacheable() {
+			state = "no-cache"
+		} else if _, err := c.Lookup(ctx, t.Key); err == nil {
+			state = "hit"
+		}
+		var deps []string
+		for _, d := range t.Deps {
+			deps = append(deps, d.ID)
+		}
+		sort.Strings(deps)
+		fmt.Fprintf(w, "%s  %s  %-8s %s\n", t.Key.String()[:16], t.ID, state, t.Command)
+		if len(deps) > 0 {
+			fmt.Fprintf(w, "    after %s\n", strings.Join(deps, ", "))
+		}
+	}
+	return nil
+}
+
+func writeReport(file, display string, stdout io.Writer, rep *task.Report) error {
+	if display == "-" {
+		return writeJSON(stdout, rep)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("--json: %w", err)
+	}
+	if err := writeJSON(f, rep); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
