@@ -42,6 +42,12 @@ type jwksRes struct {
 type redisRes struct {
 	key    string
 	client *redis.Client
+	batch  *ratelimit.Batcher
+}
+
+func (r *redisRes) close() {
+	r.batch.Close()
+	_ = r.client.Close()
 }
 
 // discard releases what build created for a version that will not be served.
@@ -53,7 +59,7 @@ func (b *built) discard() {
 		b.jwks.cancel()
 	}
 	if b.newRedis && b.redis != nil {
-		_ = b.redis.client.Close()
+		b.redis.close()
 	}
 }
 
@@ -105,10 +111,11 @@ func (g *Gateway) build(ctx context.Context, cfg *config.Config, cur *built) (_ 
 		if cur != nil && cur.redis != nil && cur.redis.key == key {
 			b.redis = cur.redis
 		} else {
-			b.redis = &redisRes{key: key, client: redis.NewClient(&redis.Options{
+			c := redis.NewClient(&redis.Options{
 				Addr: cfg.Redis.Addr, PoolSize: cfg.Redis.PoolSize, MaxRetries: -1, DialerRetries: 1,
 				DialTimeout: time.Second, ReadTimeout: cfg.Redis.Timeout.D(), WriteTimeout: cfg.Redis.Timeout.D(),
-			})}
+			})
+			b.redis = &redisRes{key: key, client: c, batch: ratelimit.NewBatcher(c, 4, cfg.Redis.Timeout.D())}
 			b.newRedis = true
 		}
 	}
@@ -190,7 +197,7 @@ func (g *Gateway) limiter(b *built, cfg *config.Config, route string, p config.R
 		if err != nil {
 			return nil, err
 		}
-		prim := ratelimit.NewRedis(b.redis.client, cfg.Redis.KeyPrefix+"rl:"+route+":", l, cfg.Redis.Timeout.D())
+		prim := ratelimit.NewBatchedRedis(b.redis.batch, cfg.Redis.KeyPrefix+"rl:"+route+":", l, cfg.Redis.Timeout.D())
 		f := ratelimit.NewFallback(prim, mode, l, p.Replicas, g.now, g.log)
 		b.fallbacks = append(b.fallbacks, f)
 		return f, nil

@@ -162,7 +162,7 @@ func (g *Gateway) Apply(ctx context.Context, cfg *config.Config) error {
 				old.jwks.cancel()
 			}
 			if old.redis != nil && old.redis != b.redis {
-				_ = old.redis.client.Close()
+				old.redis.close()
 			}
 		})
 	}
@@ -313,7 +313,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if g.cur != nil {
 		g.cur.table.Close()
 		if g.cur.redis != nil {
-			_ = g.cur.redis.client.Close()
+			g.cur.redis.close()
 		}
 	}
 	g.mu.Unlock()

@@ -31,7 +31,7 @@ type upstream struct {
 	body []byte
 }
 
-func newUpstream(t *testing.T, name string) *upstream {
+func newUpstream(t testing.TB, name string) *upstream {
 	u := &upstream{name: name}
 	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.hits.Add(1)
@@ -91,6 +91,16 @@ func (s *syncBuffer) String() string {
 // starts a gateway on random ports and stops it when the test ends.
 func startGateway(t *testing.T, yaml string, o gateway.Options) *gw {
 	t.Helper()
+	return startGatewayTB(t, t, yaml, o)
+}
+
+// startGatewayB starts a quiet gateway for benchmarks.
+func startGatewayB(b *testing.B, _ *testing.T, yaml string) *gw {
+	return startGatewayTB(b, nil, yaml, gateway.Options{Log: slog.New(slog.DiscardHandler)})
+}
+
+func startGatewayTB(t testing.TB, tt *testing.T, yaml string, o gateway.Options) *gw {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "gateway.yaml")
 	if !strings.Contains(yaml, "server:") {
@@ -111,7 +121,7 @@ func startGateway(t *testing.T, yaml string, o gateway.Options) *gw {
 		o.AccessLog = slog.New(slog.NewJSONHandler(access, nil))
 	}
 	if o.Log == nil {
-		o.Log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+		o.Log = slog.New(slog.NewTextHandler(testWriter{tt}, nil))
 	}
 	o.Grace = time.Millisecond
 	g, err := gateway.New(cfg, o)

@@ -33,6 +33,7 @@ return {1, math.floor(diff / iv), 0, ttl}
 // Redis enforce one limit. Each Allow is a single EVALSHA round trip.
 type Redis struct {
 	client  redis.Scripter
+	batch   *Batcher
 	prefix  string
 	limit   Limit
 	timeout time.Duration
@@ -50,6 +51,14 @@ func NewRedis(c redis.Scripter, prefix string, l Limit, timeout time.Duration) *
 		ivUS: iv.Microseconds(), burstUS: (time.Duration(l.Burst) * iv).Microseconds()}
 }
 
+// NewBatchedRedis is NewRedis sending its calls through b, which pipelines
+// concurrent calls.
+func NewBatchedRedis(b *Batcher, prefix string, l Limit, timeout time.Duration) *Redis {
+	r := NewRedis(b.client, prefix, l, timeout)
+	r.batch = b
+	return r
+}
+
 // Allow implements Limiter. Errors wrap ErrUnavailable.
 func (rl *Redis) Allow(ctx context.Context, key string) (Result, error) {
 	if rl.timeout > 0 {
@@ -57,7 +66,13 @@ func (rl *Redis) Allow(ctx context.Context, key string) (Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, rl.timeout)
 		defer cancel()
 	}
-	v, err := gcraScript.Run(ctx, rl.client, []string{rl.prefix + key}, rl.ivUS, rl.burstUS).Int64Slice()
+	var v []int64
+	var err error
+	if rl.batch != nil {
+		v, err = rl.batch.do(ctx, rl.prefix+key, rl.ivUS, rl.burstUS)
+	} else {
+		v, err = gcraScript.Run(ctx, rl.client, []string{rl.prefix + key}, rl.ivUS, rl.burstUS).Int64Slice()
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}

@@ -118,3 +118,46 @@ func TestFallbackModes(t *testing.T) {
 		t.Fatalf("local fallback allowed %d, want limit/N = 3", allowed)
 	}
 }
+
+func TestBatchedRedisConformance(t *testing.T) {
+	runConformance(t, func(t *testing.T, l ratelimit.Limit) ratelimit.Limiter {
+		c, prefix := redisClient(t)
+		b := ratelimit.NewBatcher(c, 2, time.Second)
+		t.Cleanup(b.Close)
+		return ratelimit.NewBatchedRedis(b, prefix, l, time.Second)
+	})
+}
+
+// TestBatchedRedisConcurrentExactness sends many concurrent calls through
+// one batcher (so they share pipelines) and checks the limit is exact.
+func TestBatchedRedisConcurrentExactness(t *testing.T) {
+	c, prefix := redisClient(t)
+	b := ratelimit.NewBatcher(c, 3, 2*time.Second)
+	t.Cleanup(b.Close)
+	lim := ratelimit.NewBatchedRedis(b, prefix, ratelimit.Limit{Rate: 150, Period: time.Hour, Burst: 150}, 2*time.Second)
+	var mu sync.Mutex
+	allowed := 0
+	var wg sync.WaitGroup
+	for w := 0; w < 30; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 20; j++ {
+				r, err := lim.Allow(context.Background(), "k")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if r.Allowed {
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if allowed < 150 || allowed > 151 {
+		t.Fatalf("allowed %d of 600, want 150", allowed)
+	}
+}
