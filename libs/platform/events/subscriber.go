@@ -13,6 +13,7 @@ import (
 
 	"github.com/centuria/centuria/libs/platform/natstrace"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
@@ -348,3 +349,5 @@ func (s *Subscriber) deadLetter(ctx context.Context, msg jetstream.Msg, streamSe
 		s.cfg.Logger.Warn("events: term after dead letter", "consumer", s.cfg.Durable, "seq", streamSeq, "err", err)
 	}
 }
+
+var _ TxBeginner = (*pgxpool.Pool)(nil)

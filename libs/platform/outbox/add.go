@@ -29,7 +29,6 @@ const lockClass = 0x0cE7
 // package-level Add.
 type Writer struct {
 	maxSize    int
-	notify     bool
 	now        func() time.Time
 	newID      func() (uuid.UUID, error)
 	propagator propagation.TextMapPropagator
@@ -48,13 +47,6 @@ func WithMaxEventSize(n int) WriterOption {
 		w.maxSize = n
 		return nil
 	}
-}
-
-// WithoutNotify stops Add from sending NOTIFY on commit. PostgreSQL
-// serialises the commits of notifying transactions, so at very high commit
-// rates relying on the relay's polling can be faster.
-func WithoutNotify() WriterOption {
-	return func(w *Writer) error { w.notify = false; return nil }
 }
 
 // WithClock sets the clock that stamps CreatedAt (default time.Now).
@@ -82,7 +74,7 @@ func WithPropagator(p propagation.TextMapPropagator) WriterOption {
 
 // NewWriter returns a Writer with the options applied.
 func NewWriter(opts ...WriterOption) (*Writer, error) {
-	w := &Writer{maxSize: DefaultMaxEventSize, notify: true, now: time.Now, newID: uuid.NewV7, propagator: natstrace.Propagator}
+	w := &Writer{maxSize: DefaultMaxEventSize, now: time.Now, newID: uuid.NewV7, propagator: natstrace.Propagator}
 	for _, o := range opts {
 		if err := o(w); err != nil {
 			return nil, err
@@ -158,9 +150,6 @@ func (w *Writer) Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	b.Queue(`INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
 SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[])`,
 		ids, aggTypes, aggIDs, types, payloads, headers, created)
-	if w.notify {
-		b.Queue("SELECT pg_notify($1, '')", NotifyChannel)
-	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("outbox: writing %d events: %w", n, err)
 	}

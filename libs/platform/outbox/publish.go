@@ -118,27 +118,35 @@ func (r *Relay) acked(res *publishResult, rw *row, ack *jetstream.PubAck) {
 	}
 }
 
+const deleteDone = "DELETE FROM outbox_events WHERE seq = ANY($1::bigint[])"
+
+const moveDead = `WITH d AS (
+	DELETE FROM outbox_events e USING unnest($1::bigint[], $2::text[]) AS u(seq, reason)
+	WHERE e.seq = u.seq
+	RETURNING e.seq, e.id, e.aggregate_type, e.aggregate_id, e.event_type, e.payload, e.headers, e.created_at, u.reason)
+INSERT INTO outbox_dead_letters (seq, id, aggregate_type, aggregate_id, event_type, payload, headers, created_at, reason)
+SELECT * FROM d ON CONFLICT (seq) DO NOTHING`
+
 // finish deletes the published rows and moves the dead ones to the
 // dead-letter table in one transaction.
 func (r *Relay) finish(ctx context.Context, res publishResult) error {
 	if len(res.done) == 0 && len(res.dead) == 0 {
 		return nil
 	}
-	err := pgx.BeginFunc(ctx, r.db, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		if len(res.done) > 0 {
-			b.Queue("DELETE FROM outbox_events WHERE seq = ANY($1::bigint[])", res.done)
-		}
-		if len(res.dead) > 0 {
-			b.Queue(`WITH d AS (
-	DELETE FROM outbox_events e USING unnest($1::bigint[], $2::text[]) AS u(seq, reason)
-	WHERE e.seq = u.seq
-	RETURNING e.seq, e.id, e.aggregate_type, e.aggregate_id, e.event_type, e.payload, e.headers, e.created_at, u.reason)
-INSERT INTO outbox_dead_letters (seq, id, aggregate_type, aggregate_id, event_type, payload, headers, created_at, reason)
-SELECT * FROM d ON CONFLICT (seq) DO NOTHING`, res.dead, res.reason)
-		}
-		return tx.SendBatch(ctx, b).Close()
-	})
+	var err error
+	if len(res.dead) == 0 {
+		// One statement is atomic on its own: no BEGIN/COMMIT round trips.
+		_, err = r.db.Exec(ctx, deleteDone, res.done)
+	} else {
+		err = pgx.BeginFunc(ctx, r.db, func(tx pgx.Tx) error {
+			b := &pgx.Batch{}
+			if len(res.done) > 0 {
+				b.Queue(deleteDone, res.done)
+			}
+			b.Queue(moveDead, res.dead, res.reason)
+			return tx.SendBatch(ctx, b).Close()
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("outbox relay: marking %d events relayed: %w", len(res.done)+len(res.dead), err)
 	}

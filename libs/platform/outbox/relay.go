@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
@@ -178,6 +179,7 @@ type Relay struct {
 	published, duplicates, dead, failures atomic.Int64
 
 	leaseUntil time.Time
+	listening  bool
 	// afterPublish, when set by tests, runs between the publish acks and
 	// the delete of a batch.
 	afterPublish func(ctx context.Context)
@@ -326,3 +328,5 @@ func isPermanent(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum
 }
+
+var _ DB = (*pgxpool.Pool)(nil)

@@ -21,7 +21,15 @@ func (r *Relay) Run(ctx context.Context) error {
 		go func() { defer close(done); r.listen(ctx) }()
 	}
 	defer r.releaseLease()
+	defer func() {
+		if r.listening {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			r.setListening(ctx, false)
+		}
+	}()
 	backoff := r.cfg.RetryMin
+	idle := 0
 	for ctx.Err() == nil {
 		if !r.cfg.NoLease {
 			leader, err := r.holdLease(ctx)
@@ -36,6 +44,9 @@ func (r *Relay) Run(ctx context.Context) error {
 				continue
 			}
 			if !leader {
+				if r.listening {
+					r.setListening(ctx, false)
+				}
 				r.sleep(ctx, r.cfg.LeaseTTL/3, false)
 				continue
 			}
@@ -53,11 +64,56 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 		backoff = r.cfg.RetryMin
 		if n > 0 {
+			// Busy: poll back to back and stop committing transactions
+			// from notifying.
+			idle = 0
+			if r.listening {
+				r.setListening(ctx, false)
+			}
 			continue
 		}
-		r.sleep(ctx, r.cfg.PollInterval, true)
+		idle++
+		switch {
+		case r.cfg.ListenURL == "":
+			r.sleep(ctx, r.cfg.PollInterval, false)
+		case idle <= idlePolls:
+			// Recently busy: keep polling briefly before paying for
+			// notifications.
+			r.sleep(ctx, min(idlePoll, r.cfg.PollInterval), true)
+		case !r.listening:
+			// Ask for notifications, then poll at once to catch commits
+			// that saw the flag still down.
+			r.setListening(ctx, true)
+		case idle == idlePolls+2:
+			// A transaction that read the flag just before it went up may
+			// become visible a moment later; look once more soon.
+			r.sleep(ctx, min(graceDelay, r.cfg.PollInterval), true)
+		default:
+			r.sleep(ctx, r.cfg.PollInterval, true)
+		}
 	}
 	return nil
+}
+
+// After an empty poll the relay polls idlePolls more times every idlePoll
+// before it raises the wake-up flag, then takes a second look after
+// graceDelay. Under steady load it therefore never asks for NOTIFY.
+const (
+	idlePolls  = 4
+	idlePoll   = 5 * time.Millisecond
+	graceDelay = 20 * time.Millisecond
+)
+
+// setListening flips the outbox_wakeup flag that makes committing
+// transactions NOTIFY. Failures are logged: polling covers them.
+func (r *Relay) setListening(ctx context.Context, on bool) {
+	if _, err := r.db.Exec(ctx, "UPDATE outbox_wakeup SET listening = $1 WHERE id = 1 AND listening <> $1", on); err != nil {
+		if ctx.Err() == nil {
+			r.cfg.Logger.Warn("outbox relay: setting wake-up flag", "err", err)
+		}
+		return
+	}
+	r.listening = on
 }
 
 // sleep waits for d, ctx, or (when wakeable) a notification.
