@@ -70,6 +70,7 @@ type Gateway struct {
 	cfgInfo  *prometheus.GaugeVec
 
 	servers []*http.Server
+	amu     sync.Mutex
 	addrs   map[string]string
 	wg      sync.WaitGroup
 }
@@ -250,7 +251,7 @@ func (g *Gateway) Start() error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.Addr, err)
 	}
-	g.addrs["main"] = ln.Addr().String()
+	g.setAddr("main", ln.Addr().String())
 	if s.TLS != nil {
 		main.TLSConfig = g.tlsConfig()
 		g.serve(main, func() error { return main.ServeTLS(ln, "", "") })
@@ -258,7 +259,7 @@ func (g *Gateway) Start() error {
 		g.serve(main, func() error { return main.Serve(ln) })
 	}
 	if s.RedirectAddr != "" {
-		_, port, _ := net.SplitHostPort(g.addrs["main"])
+		_, port, _ := net.SplitHostPort(g.Addr("main"))
 		if err := g.listen("redirect", s.RedirectAddr, redirectHandler(port), s); err != nil {
 			return err
 		}
@@ -276,7 +277,7 @@ func (g *Gateway) listen(name, addr string, h http.Handler, s config.Server) err
 	if err != nil {
 		return fmt.Errorf("listening on %s (%s): %w", addr, name, err)
 	}
-	g.addrs[name] = ln.Addr().String()
+	g.setAddr(name, ln.Addr().String())
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: s.ReadHeaderTimeout.D(), IdleTimeout: s.IdleTimeout.D(), MaxHeaderBytes: s.MaxHeaderBytes}
 	g.serve(srv, func() error { return srv.Serve(ln) })
 	return nil
@@ -295,7 +296,17 @@ func (g *Gateway) serve(srv *http.Server, run func() error) {
 
 // Addr returns the bound address of a listener: "main", "redirect" or
 // "admin" (empty before Start).
-func (g *Gateway) Addr(name string) string { return g.addrs[name] }
+func (g *Gateway) Addr(name string) string {
+	g.amu.Lock()
+	defer g.amu.Unlock()
+	return g.addrs[name]
+}
+
+func (g *Gateway) setAddr(name, addr string) {
+	g.amu.Lock()
+	g.addrs[name] = addr
+	g.amu.Unlock()
+}
 
 // Shutdown marks the gateway not ready, drains in-flight requests until ctx
 // ends, and stops background work.

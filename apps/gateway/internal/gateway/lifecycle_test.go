@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/centuria/centuria/apps/gateway/internal/config"
 	"github.com/centuria/centuria/apps/gateway/internal/gateway"
 )
 
@@ -257,5 +259,49 @@ func TestTracingPropagatesToUpstream(t *testing.T) {
 		if s.SpanContext().TraceID().String() != parts[1] {
 			t.Fatalf("span %s in trace %s, upstream saw trace %s", s.Name(), s.SpanContext().TraceID(), parts[1])
 		}
+	}
+}
+
+func TestRunReloadsOnSIGHUPAndDrainsOnCancel(t *testing.T) {
+	a, b := newUpstream(t, "a"), newUpstream(t, "b")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gw.yaml")
+	base := "server:\n  addr: 127.0.0.1:0\nadmin:\n  addr: 127.0.0.1:0\nroutes:\n" + routeYAML("a", "/a", a.URL)
+	if err := os.WriteFile(path, []byte(base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.New(cfg, gateway.Options{Grace: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	hup := make(chan os.Signal, 1)
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx, hup) }()
+	eventually(t, "listener up", func() bool { return g.Addr("main") != "" })
+	url := "http://" + g.Addr("main")
+	// Write without triggering the watcher's rename path: the SIGHUP does the reload.
+	if err := os.WriteFile(path, []byte(base+routeYAML("b", "/b", b.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hup <- syscall.SIGHUP
+	eventually(t, "route b after SIGHUP", func() bool {
+		resp, err := client.Get(url + "/b/x")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after cancel: %v", err)
+	}
+	if _, err := client.Get(url + "/a"); err == nil {
+		t.Fatal("listener still accepting after Run returned")
 	}
 }
