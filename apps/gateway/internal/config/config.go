@@ -40,6 +40,12 @@ type Server struct {
 	// ReadHeaderTimeout bounds the time to read request headers (slowloris
 	// protection, default 5s).
 	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, body included, so a
+	// client cannot trickle a body forever (default 60s).
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response (default 0: none, so that
+	// streaming responses work).
+	WriteTimeout Duration `yaml:"write_timeout"`
 	// IdleTimeout closes idle keep-alive connections (default 60s).
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// MaxHeaderBytes limits the size of request headers (default 16 KiB).
@@ -218,6 +224,9 @@ func (c *Config) applyDefaults() {
 	}
 	if s.ReadHeaderTimeout == 0 {
 		s.ReadHeaderTimeout = Duration(DefaultReadHeaderTimeout)
+	}
+	if s.ReadTimeout == 0 {
+		s.ReadTimeout = Duration(60 * time.Second)
 	}
 	if s.IdleTimeout == 0 {
 		s.IdleTimeout = Duration(DefaultIdleTimeout)

@@ -215,7 +215,9 @@ func restartOnly(a, b *config.Config) string {
 		return "server.request_id_header"
 	case a.Log.AccessEnabled() != b.Log.AccessEnabled():
 		return "log.access"
-	case a.Server.ReadHeaderTimeout != b.Server.ReadHeaderTimeout || a.Server.IdleTimeout != b.Server.IdleTimeout || a.Server.MaxHeaderBytes != b.Server.MaxHeaderBytes:
+	case a.Server.ReadHeaderTimeout != b.Server.ReadHeaderTimeout || a.Server.IdleTimeout != b.Server.IdleTimeout ||
+		a.Server.ReadTimeout != b.Server.ReadTimeout || a.Server.WriteTimeout != b.Server.WriteTimeout ||
+		a.Server.MaxHeaderBytes != b.Server.MaxHeaderBytes:
 		return "server timeouts or max_header_bytes"
 	}
 	return ""
@@ -246,6 +248,7 @@ func (g *Gateway) Start() error {
 	cfg := g.Config()
 	s := cfg.Server
 	main := &http.Server{Handler: g.front, ReadHeaderTimeout: s.ReadHeaderTimeout.D(), IdleTimeout: s.IdleTimeout.D(),
+		ReadTimeout: s.ReadTimeout.D(), WriteTimeout: s.WriteTimeout.D(),
 		MaxHeaderBytes: s.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelDebug)}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {

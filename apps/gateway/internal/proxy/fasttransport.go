@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -36,6 +37,7 @@ var _ http.RoundTripper = (*fastTransport)(nil)
 
 type fastConn struct {
 	net.Conn
+	lr       io.LimitedReader // bounds response headers
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	idleAt   time.Time
@@ -86,7 +88,10 @@ func (t *fastTransport) get(ctx context.Context, addr string) (*fastConn, error)
 	if err != nil {
 		return nil, err
 	}
-	return &fastConn{Conn: nc, br: bufio.NewReaderSize(nc, 16<<10), bw: bufio.NewWriterSize(nc, 16<<10), addr: addr, t: t}, nil
+	c := &fastConn{Conn: nc, bw: bufio.NewWriterSize(nc, 16<<10), addr: addr, t: t}
+	c.lr = io.LimitedReader{R: nc, N: math.MaxInt64}
+	c.br = bufio.NewReaderSize(&c.lr, 16<<10)
+	return c, nil
 }
 
 func (t *fastTransport) put(c *fastConn) {
@@ -139,6 +144,10 @@ func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 var errStale = errors.New("connection closed before the response")
 
+// maxResponseHeaderBytes bounds what an upstream may send before its
+// response body, as http.Transport's MaxResponseHeaderBytes does.
+const maxResponseHeaderBytes = 1 << 20
+
 func (c *fastConn) exchange(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	c.canceled.Store(false)
@@ -176,6 +185,7 @@ func (c *fastConn) exchange(req *http.Request) (*http.Response, error) {
 	if c.t.responseHeaderTimeout > 0 {
 		_ = c.Conn.SetReadDeadline(time.Now().Add(c.t.responseHeaderTimeout))
 	}
+	c.lr.N = maxResponseHeaderBytes + int64(c.br.Buffered())
 	if _, err := c.br.Peek(1); err != nil {
 		if c.reused && !isTimeout(err) && (errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isReset(err)) {
 			return fail(fmt.Errorf("%w: %v", errStale, err))
@@ -194,6 +204,7 @@ func (c *fastConn) exchange(req *http.Request) (*http.Response, error) {
 		resp = r
 		break
 	}
+	c.lr.N = math.MaxInt64
 	if c.t.responseHeaderTimeout > 0 {
 		_ = c.Conn.SetReadDeadline(time.Time{})
 	}

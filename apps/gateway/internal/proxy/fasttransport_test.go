@@ -204,3 +204,17 @@ func TestFastTransportTimeoutAndCancel(t *testing.T) {
 		t.Fatal("a cancelled connection went back to the pool")
 	}
 }
+
+func TestFastTransportBoundsResponseHeaders(t *testing.T) {
+	s, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 300; i++ {
+			w.Header().Add("X-Filler", strings.Repeat("x", 4000))
+		}
+	})
+	s.Config.MaxHeaderBytes = 10 << 20
+	ft := newFT()
+	defer ft.CloseIdleConnections()
+	if _, _, err := do(t, ft, "GET", s.URL, nil); err == nil {
+		t.Fatal("accepted 1.2 MB of response headers")
+	}
+}
