@@ -226,5 +226,8 @@ func ReadManifest(path string) (*Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("reading manifest %s: %w", path, err)
 	}
+	if dec.More() {
+		return nil, fmt.Errorf("reading manifest %s: data after the JSON object at offset %d", path, dec.InputOffset())
+	}
 	return &m, nil
 }

@@ -19,8 +19,11 @@ type tool struct {
 	argv []string
 	// peer marks the command the others are compared with.
 	peer bool
-	// capture keeps the command's standard output for checking.
-	capture bool
+	// short names the command in the accuracy report.
+	short string
+	// parse, when set, reads the affected project names from the
+	// command's standard output, which is then kept.
+	parse func([]byte) ([]string, error)
 }
 
 // sample is one timed run.

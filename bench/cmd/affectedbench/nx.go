@@ -85,6 +85,14 @@ func nxTools(dir string) []tool {
 	nx := filepath.Join(dir, "node_modules", ".bin", "nx")
 	return []tool{
 		{name: "nx graph --file (no daemon)", argv: []string{nx, "graph", "--file=.nx-graph.json"}},
-		{name: "nx show projects --affected (no daemon)", argv: []string{nx, "show", "projects", "--affected", "--base=HEAD~1", "--head=HEAD", "--json"}},
+		{name: "nx show projects --affected (no daemon)", short: "nx show projects --affected", parse: parseNxProjects,
+			argv: []string{nx, "show", "projects", "--affected", "--base=HEAD~1", "--head=HEAD", "--json"}},
 	}
+}
+
+// parseNxProjects reads the JSON array nx show projects --json prints.
+func parseNxProjects(out []byte) ([]string, error) {
+	var names []string
+	err := json.Unmarshal(out, &names)
+	return names, err
 }

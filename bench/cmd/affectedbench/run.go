@@ -146,7 +146,7 @@ func benchSize(ctx context.Context, o options, size, dir, cent string, env []str
 	tools := []tool{
 		{name: "go list -deps -test -json ./...", argv: []string{"go", "list", "-deps", "-test", "-json", "./..."}, peer: true},
 		{name: "cent graph --json", argv: []string{cent, "graph", "--json"}},
-		{name: "cent affected --base HEAD~1 --json", argv: []string{cent, "affected", "--base", "HEAD~1", "--json"}, capture: true},
+		{name: "cent affected --base HEAD~1 --json", short: "cent affected", argv: []string{cent, "affected", "--base", "HEAD~1", "--json"}, parse: parseCentAffected},
 	}
 	if o.nx {
 		tools = append(tools, nxTools(dir)...)
@@ -157,8 +157,8 @@ func benchSize(ctx context.Context, o options, size, dir, cent string, env []str
 		return nil, err
 	}
 	return func() {
-		check := accuracy(ctx, dir, m, changed, samples[2])
-		printTable(stdout, size, m, o, tools, samples, floor, check)
+		checks := accuracy(ctx, dir, m, changed, tools, samples)
+		printTable(stdout, size, m, o, tools, samples, floor, checks)
 	}, nil
 }
 
@@ -177,7 +177,7 @@ func rounds(ctx context.Context, dir string, env []string, tools []tool, n int, 
 			slices.Reverse(seq)
 		}
 		for _, i := range seq {
-			s, err := measure(ctx, dir, env, tools[i].argv, tools[i].capture)
+			s, err := measure(ctx, dir, env, tools[i].argv, tools[i].parse != nil)
 			if err != nil {
 				return nil, err
 			}
@@ -192,29 +192,34 @@ func rounds(ctx context.Context, dir string, env []string, tools []tool, n int, 
 	return out, nil
 }
 
-// accuracy compares the projects cent reports affected with those owning
-// the packages the go list oracle finds affected (through their code or
-// their tests).
-func accuracy(ctx context.Context, dir string, m *wsgen.Manifest, changed []string, centSamples []sample) string {
+// accuracy compares the projects each checked tool reports affected with
+// those owning the packages the go list oracle finds affected (through
+// their code or their tests).
+func accuracy(ctx context.Context, dir string, m *wsgen.Manifest, changed []string, tools []tool, samples [][]sample) []string {
 	oracle, err := wsgen.Oracle(ctx, dir, changed, wsgen.WithBase("HEAD~1"))
 	if err != nil {
-		return "oracle failed: " + err.Error()
+		return []string{"oracle failed: " + err.Error()}
 	}
 	want := m.ProjectsOf(oracle.Packages)
-	if len(centSamples) == 0 {
-		return "no cent output"
+	var lines []string
+	for i, t := range tools {
+		if t.parse == nil || len(samples[i]) == 0 {
+			continue
+		}
+		got, err := t.parse(samples[i][len(samples[i])-1].stdout)
+		if err != nil {
+			lines = append(lines, fmt.Sprintf("%s: output is not the expected JSON (%v); the oracle finds %d projects", t.short, err, len(want)))
+			continue
+		}
+		lines = append(lines, compareProjects(t.short, want, got))
 	}
-	var got struct {
-		Projects []struct {
-			Name string `json:"name"`
-		} `json:"projects"`
-	}
-	if err := json.Unmarshal(centSamples[len(centSamples)-1].stdout, &got); err != nil {
-		return fmt.Sprintf("cent output is not affected JSON (%v); the oracle finds %d projects", err, len(want))
-	}
+	return lines
+}
+
+func compareProjects(label string, want, got []string) string {
 	have := make(map[string]bool)
-	for _, p := range got.Projects {
-		have[p.Name] = true
+	for _, p := range got {
+		have[p] = true
 	}
 	var missing []string
 	for _, p := range want {
@@ -225,10 +230,27 @@ func accuracy(ctx context.Context, dir string, m *wsgen.Manifest, changed []stri
 	}
 	extra := slices.Sorted(maps.Keys(have))
 	if len(missing) == 0 && len(extra) == 0 {
-		return fmt.Sprintf("cent affected is exact: %d projects, as the go list oracle", len(want))
+		return fmt.Sprintf("%s is exact: %d projects, as the go list oracle", label, len(want))
 	}
-	return fmt.Sprintf("cent affected differs from the go list oracle (%d projects): missing %s, extra %s",
-		len(want), short(missing), short(extra))
+	return fmt.Sprintf("%s differs from the go list oracle (%d projects): missing %s, extra %s",
+		label, len(want), short(missing), short(extra))
+}
+
+// parseCentAffected reads the project names of cent affected --json.
+func parseCentAffected(out []byte) ([]string, error) {
+	var v struct {
+		Projects []struct {
+			Name string `json:"name"`
+		} `json:"projects"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return nil, err
+	}
+	names := make([]string, len(v.Projects))
+	for i, p := range v.Projects {
+		names[i] = p.Name
+	}
+	return names, nil
 }
 
 // short lists up to five names.

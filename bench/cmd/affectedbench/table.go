@@ -14,7 +14,7 @@ const (
 	targetRSSMiB = 300 // at the large preset
 )
 
-func printTable(w io.Writer, size string, m *wsgen.Manifest, o options, tools []tool, samples [][]sample, floorKiB int64, check string) {
+func printTable(w io.Writer, size string, m *wsgen.Manifest, o options, tools []tool, samples [][]sample, floorKiB int64, checks []string) {
 	fmt.Fprintf(w, "### %s: %d apps, %d libs, change %s, %d rounds\n\n", size, m.Spec.Apps, m.Spec.Libs, o.change, o.rounds)
 	fmt.Fprintln(w, "| command | median | min | max | peak RSS | ratio to go list |")
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -42,7 +42,14 @@ func printTable(w io.Writer, size string, m *wsgen.Manifest, o options, tools []
 		verdict = "misses"
 	}
 	fmt.Fprintf(w, "cent peak RSS: %s (%s the < %d MiB target); a no-op command measures %s this way\n", mib(peak), verdict, targetRSSMiB, mib(floorKiB))
-	fmt.Fprintf(w, "%s\n\n", check)
+	if len(tools) >= 5 { // Nx graph and affected follow cent's
+		nxSum := st[3].median + st[4].median
+		fmt.Fprintf(w, "nx graph + affected: %s = %s of go list; cent takes %s of Nx's time\n", ms(nxSum), ratio(nxSum, peer), ratio(sum, nxSum))
+	}
+	for _, c := range checks {
+		fmt.Fprintln(w, c)
+	}
+	fmt.Fprintln(w)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
