@@ -154,7 +154,14 @@ func expandCommand(g *graph.Graph, pr *workspace.Project, cmd, cent string) (str
 	if strings.Contains(cmd, workspace.PlaceholderPackages) {
 		var pkgs []string
 		for _, p := range g.PackagesOf(pr.Name) {
-			pkgs = append(pkgs, "./"+p.Dir)
+			// Packages of the root module by directory; those of other
+			// workspace modules (locally replaced ones) by import path,
+			// which the go command accepts from the root module.
+			if m := g.Workspace.ModuleForDir(p.Dir); m != nil && m.Dir != "." {
+				pkgs = append(pkgs, p.ImportPath)
+			} else {
+				pkgs = append(pkgs, "./"+p.Dir)
+			}
 		}
 		if len(pkgs) == 0 {
 			return "", true
