@@ -30,6 +30,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	}()
 	backoff := r.cfg.RetryMin
 	idle := 0
+	nap := graceDelay
 	for ctx.Err() == nil {
 		if !r.cfg.NoLease {
 			leader, err := r.holdLease(ctx)
@@ -84,20 +85,21 @@ func (r *Relay) Run(ctx context.Context) error {
 			// Ask for notifications, then poll at once to catch commits
 			// that saw the flag still down.
 			r.setListening(ctx, true)
-		case idle == idlePolls+2:
-			// A transaction that read the flag just before it went up may
-			// become visible a moment later; look once more soon.
-			r.sleep(ctx, min(graceDelay, r.cfg.PollInterval), true)
+			nap = graceDelay
 		default:
-			r.sleep(ctx, r.cfg.PollInterval, true)
+			// A transaction that read the flag just before it went up
+			// becomes visible without notifying: look again after 20 ms,
+			// 40 ms, ... up to PollInterval.
+			r.sleep(ctx, min(nap, r.cfg.PollInterval), true)
+			nap = min(nap*2, r.cfg.PollInterval)
 		}
 	}
 	return nil
 }
 
 // After an empty poll the relay polls idlePolls more times every idlePoll
-// before it raises the wake-up flag, then takes a second look after
-// graceDelay. Under steady load it therefore never asks for NOTIFY.
+// before it raises the wake-up flag, then looks again after graceDelay,
+// doubling up to PollInterval. Under steady load it never asks for NOTIFY.
 const (
 	idlePolls  = 4
 	idlePoll   = 5 * time.Millisecond

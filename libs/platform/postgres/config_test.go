@@ -88,3 +88,23 @@ func TestIdentifier(t *testing.T) {
 		}
 	}
 }
+
+func FuzzConfigFromEnv(f *testing.F) {
+	f.Add("postgres://svc@127.0.0.1/svc", "true", "1", "10", "30m", "5s")
+	f.Add("", "maybe", "-1", "x", "5", "-1s")
+	f.Fuzz(func(t *testing.T, u, bouncer, minC, maxC, life, timeout string) {
+		c, err := ConfigFromEnv(env(map[string]string{
+			EnvURL: u, EnvPgBouncer: bouncer, EnvPoolMin: minC, EnvPoolMax: maxC,
+			EnvMaxConnLifetime: life, EnvStatementTimeout: timeout,
+		}))
+		if err != nil {
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("error %v does not wrap ErrInvalidConfig", err)
+			}
+			return
+		}
+		if _, err := c.withDefaults().poolConfig(); err != nil {
+			t.Fatalf("valid config %+v has no pool config: %v", c, err)
+		}
+	})
+}
