@@ -40,6 +40,9 @@ type cacheOptions struct {
 	Remote         string
 	RemoteReadOnly bool
 	RemoteTimeout  time.Duration
+	// AsyncUpload is set by commands that prefer uploading in the
+	// background (Close waits for it); it is not a flag.
+	AsyncUpload bool
 
 	// getenv reads the environment; nil means os.Getenv.
 	getenv func(string) string
@@ -74,6 +77,7 @@ func (o *cacheOptions) resolve() (resolvedCache, error) {
 	r.opts.Dir = firstNonEmpty(o.Dir, getenv(envCacheDir))
 	r.remote = firstNonEmpty(o.Remote, getenv(envRemoteCache))
 	r.opts.RemoteReadOnly = o.RemoteReadOnly
+	r.opts.AsyncUpload = o.AsyncUpload
 	if o.readOnlySet == nil || !o.readOnlySet() {
 		if v := getenv(envRemoteReadOnly); v != "" {
 			b, err := strconv.ParseBool(v)

@@ -12,7 +12,9 @@ import (
 func init() { register(newGocacheCmd) }
 
 func newGocacheCmd(g *globalOptions) *cobra.Command {
-	o := &cacheOptions{}
+	// The go command waits for each put's answer: answer once the local
+	// cache has the object and upload in the background.
+	o := &cacheOptions{AsyncUpload: true}
 	cmd := &cobra.Command{
 		Use:   "gocache",
 		Short: "Serve the go command's build cache from cent's cache (GOCACHEPROG)",

@@ -34,6 +34,10 @@ type Options struct {
 	Warn func(format string, args ...any)
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// AsyncUpload makes saves return once the local cache has the entry,
+	// uploading to the remote in the background; Close waits for the
+	// uploads to finish.
+	AsyncUpload bool
 }
 
 // DefaultDir returns the per-user cache directory, <user cache dir>/centuria.
@@ -58,6 +62,12 @@ type Cache struct {
 
 	remoteDown atomic.Bool
 	downOnce   sync.Once
+
+	verified sync.Map // Digest -> struct{}: local blobs hashed by BlobPath
+
+	async   bool
+	uploads sync.WaitGroup
+	slots   chan struct{} // bounds concurrent background uploads
 }
 
 // Open opens (creating if needed) the local cache directory.
@@ -80,6 +90,8 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 		key:      o.SigningKey,
 		warnf:    o.Warn,
 		now:      o.Now,
+		async:    o.AsyncUpload,
+		slots:    make(chan struct{}, 4),
 	}
 	if c.warnf == nil {
 		c.warnf = func(string, ...any) {}
@@ -100,8 +112,9 @@ func (c *Cache) Dir() string { return c.local.root }
 // Local returns the local directory store.
 func (c *Cache) Local() *DirStore { return c.local }
 
-// Close releases the remote store.
+// Close waits for background uploads and releases the remote store.
 func (c *Cache) Close() error {
+	c.uploads.Wait()
 	if c.remote == nil {
 		return nil
 	}
@@ -282,43 +295,57 @@ func (c *Cache) fetchBlob(ctx context.Context, d Digest, size int64) error {
 }
 
 // BlobPath returns the local file holding blob d of the given size,
-// fetching it from the remote when it is not present. The file must not be
-// modified. Errors wrap ErrNotFound or ErrCorrupt on a miss.
+// fetching it from the remote when it is not present. A local file is
+// hashed before its path is first returned by this Cache (a corrupt one is
+// dropped and fetched again), so callers that read the file directly, like
+// the go command through GOCACHEPROG, never see wrong bytes. The file must
+// not be modified. Errors wrap ErrNotFound or ErrCorrupt on a miss.
 func (c *Cache) BlobPath(ctx context.Context, d Digest, size int64) (string, error) {
 	p := c.local.Path(CAS, d)
-	if fi, err := os.Stat(p); err == nil && fi.Size() == size {
-		c.local.touch(CAS, d, fi.ModTime())
+	if _, ok := c.verified.Load(d); ok {
 		return p, nil
 	}
-	if size == 0 && d == emptyDigest {
-		return p, c.local.Put(ctx, CAS, d, 0, bytesReader(nil))
+	if fi, err := os.Stat(p); err == nil && fi.Size() == size {
+		if f, err := os.Open(p); err == nil {
+			got, n, err := SumReader(f)
+			f.Close()
+			if err == nil && got == d && n == size {
+				c.local.touch(CAS, d, fi.ModTime())
+				c.verified.Store(d, struct{}{})
+				return p, nil
+			}
+		}
+		c.warn("local cache: blob %s does not match its digest (fetching it again)", d)
+		c.dropIfCorrupt(d)
 	}
-	if err := c.fetchBlob(ctx, d, size); err != nil {
+	if size == 0 && d == emptyDigest {
+		if err := c.local.Put(ctx, CAS, d, 0, bytesReader(nil)); err != nil {
+			return "", err
+		}
+	} else if err := c.fetchBlob(ctx, d, size); err != nil {
 		return "", err
 	}
+	c.verified.Store(d, struct{}{})
 	return p, nil
 }
 
-// PutBlob stores size bytes from r whose SHA-256 is d in the local CAS and
-// uploads it to the remote, and returns the local file that holds it.
-// Errors wrap ErrCorrupt when the bytes do not match d and size. A remote
-// failure only warns.
+// PutBlob stores size bytes from r whose SHA-256 is d in the local CAS
+// and returns the local file that holds it. It does not upload: SaveEntry
+// uploads an entry's blobs with it. Errors wrap ErrCorrupt when the bytes
+// do not match d and size.
 func (c *Cache) PutBlob(ctx context.Context, d Digest, size int64, r io.Reader) (string, error) {
 	if err := c.local.Put(ctx, CAS, d, size, r); err != nil {
 		return "", err
 	}
-	c.UploadBlob(ctx, d, size)
 	return c.local.Path(CAS, d), nil
 }
 
-// UploadBlob copies blob d from the local CAS to the remote unless the
-// remote already has it, is read-only or is down. Failures only warn.
-func (c *Cache) UploadBlob(ctx context.Context, d Digest, size int64) {
-	c.upload(ctx, CAS, d, size)
-}
-
-// SaveEntry signs (when a key is set) and stores e locally and in the
-// remote. Its blobs must already be in the local CAS (see PutBlob).
+// SaveEntry signs (when a key is set) and stores e in the local AC, then
+// uploads its blobs (those the remote lacks) and the entry to the remote,
+// in that order, so that a remote reader never finds an entry whose blobs
+// are missing. Its blobs must already be in the local CAS (see PutBlob).
+// Remote failures only warn; with Options.AsyncUpload the upload runs in
+// the background and Close waits for it.
 func (c *Cache) SaveEntry(ctx context.Context, e *Entry) error {
 	data, err := EncodeEntry(e, c.key)
 	if err != nil {
@@ -328,44 +355,9 @@ func (c *Cache) SaveEntry(ctx context.Context, e *Entry) error {
 		return err
 	}
 	if c.uploading() {
-		if c.remotePut(ctx, AC, e.Key, int64(len(data)), bytesReader(data)) != nil {
-			return nil
-		}
+		c.startUpload(ctx, func(ctx context.Context) { c.uploadEntry(ctx, e, data) })
 	}
 	return nil
-}
-
-// uploading reports whether saves go to the remote.
-func (c *Cache) uploading() bool { return c.remoteOK() && !c.readOnly }
-
-// upload copies a local object to the remote unless the remote has it.
-func (c *Cache) upload(ctx context.Context, ns Namespace, d Digest, size int64) {
-	if !c.uploading() {
-		return
-	}
-	ok, err := c.remote.Contains(ctx, ns, d)
-	if err != nil {
-		c.remoteFailed(ctx, err)
-		return
-	}
-	if ok {
-		return
-	}
-	f, err := os.Open(c.local.Path(ns, d))
-	if err != nil {
-		c.warn("local cache: reading %s/%s for upload: %v", ns, d, err)
-		return
-	}
-	defer f.Close()
-	c.remotePut(ctx, ns, d, size, f)
-}
-
-func (c *Cache) remotePut(ctx context.Context, ns Namespace, d Digest, size int64, r io.Reader) error {
-	err := c.remote.Put(ctx, ns, d, size, r)
-	if err != nil && !c.remoteFailed(ctx, err) {
-		c.warn("remote cache: storing %s/%s: %v", ns, d, err)
-	}
-	return err
 }
 
 // fileMode returns the permission bits of fi.

@@ -27,3 +27,6 @@ var (
 	// registered backend.
 	ErrUnknownScheme = errors.New("cache: unknown remote cache scheme")
 )
+
+// errRemoteOff stops an upload when the remote is read-only or down.
+var errRemoteOff = errors.New("cache: remote is read-only or down")

@@ -69,14 +69,6 @@ func (c *Cache) Save(ctx context.Context, key Digest, r Result) (*Entry, error) 
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if c.uploading() {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(4)
-		for _, b := range e.Blobs() {
-			g.Go(func() error { c.upload(gctx, CAS, b.Digest, b.Size); return nil })
-		}
-		g.Wait()
-	}
 	if err := c.SaveEntry(ctx, e); err != nil {
 		return nil, err
 	}

@@ -87,9 +87,10 @@ type Server struct {
 }
 
 // Serve reads requests from r and writes responses to w until a "close"
-// request (answered after every earlier request) or the end of r. Gets
-// and the remote side of puts run concurrently; responses may come out of
-// order, as the protocol allows. It returns an error wrapping ErrProtocol
+// request (answered after every earlier request) or the end of r. Gets run
+// concurrently and responses may come out of order, as the protocol
+// allows; a put is answered once its object and entry are in the local
+// cache (and, unless the cache uploads asynchronously, in the remote). It returns an error wrapping ErrProtocol
 // when the request stream is malformed.
 func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	if s.Cache == nil {
@@ -137,15 +138,11 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 		case CmdGet:
 			async(func() { s.send(s.get(ctx, &req)) })
 		case CmdPut:
-			res, finish, err := s.put(ctx, &req, br)
+			res, err := s.put(ctx, &req, br)
 			if err != nil {
 				return err
 			}
-			if res != nil {
-				s.send(res)
-			} else {
-				async(func() { s.send(finish()) })
-			}
+			s.send(res)
 		case CmdClose:
 			wg.Wait()
 			return s.send(&Response{ID: req.ID})
@@ -178,16 +175,15 @@ func (s *Server) get(ctx context.Context, req *Request) *Response {
 	return &Response{ID: req.ID, OutputID: o.Digest[:], Size: o.Size, Time: &created, DiskPath: path}
 }
 
-// put stores a body. It reads the body from br synchronously (the stream
-// continues after it) and returns either an immediate response or a
-// function that finishes the put (remote upload, entry) and builds the
-// response. A malformed body stream is fatal.
-func (s *Server) put(ctx context.Context, req *Request, br *bufio.Reader) (*Response, func() *Response, error) {
+// put stores a body read from br (the request stream continues after it)
+// and its entry. A malformed body stream is fatal; other problems are
+// reported in the response.
+func (s *Server) put(ctx context.Context, req *Request, br *bufio.Reader) (*Response, error) {
 	var body *bodyReader
 	if req.BodySize > 0 {
 		b, err := newBodyReader(br)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		body = b
 	}
@@ -195,44 +191,38 @@ func (s *Server) put(ctx context.Context, req *Request, br *bufio.Reader) (*Resp
 	if len(req.ActionID) == 0 || len(req.OutputID) != len(out) || req.BodySize < 0 {
 		if body != nil {
 			if err := body.drain(); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
-		return &Response{ID: req.ID, Err: "put needs an ActionID, a 32-byte OutputID and a non-negative BodySize"}, nil, nil
+		return &Response{ID: req.ID, Err: "put needs an ActionID, a 32-byte OutputID and a non-negative BodySize"}, nil
 	}
 	copy(out[:], req.OutputID)
-	// Store locally now: the body's bytes are only in the stream. The
-	// store verifies that they hash to the OutputID.
+	// The cache verifies that the body hashes to the OutputID.
 	var r io.Reader = bytes.NewReader(nil)
 	if body != nil {
 		r = body
 	}
-	err := s.Cache.Local().Put(ctx, cache.CAS, out, req.BodySize, r)
+	path, err := s.Cache.PutBlob(ctx, out, req.BodySize, r)
 	if body != nil {
 		if derr := body.drain(); derr != nil {
-			return nil, nil, derr
+			return nil, derr
 		}
 	}
 	if err != nil {
-		return &Response{ID: req.ID, Err: fmt.Sprintf("storing object %x: %v", req.OutputID, err)}, nil, nil
+		return &Response{ID: req.ID, Err: fmt.Sprintf("storing object %x: %v", req.OutputID, err)}, nil
 	}
-	path := s.Cache.Local().Path(cache.CAS, out)
-	actionID := bytes.Clone(req.ActionID)
-	return nil, func() *Response {
-		s.Cache.UploadBlob(ctx, out, req.BodySize)
-		e := &cache.Entry{
-			Key:     Key(actionID),
-			Created: s.Now().UTC(),
-			Stdout:  cache.Sum(nil),
-			Stderr:  cache.Sum(nil),
-			Outputs: []cache.Output{{Path: outputName, Mode: 0o644, Size: req.BodySize, Digest: out}},
-			Inputs:  map[string]string{inputName: hex.EncodeToString(actionID)},
-		}
-		if err := s.Cache.SaveEntry(ctx, e); err != nil {
-			return &Response{ID: req.ID, Err: fmt.Sprintf("storing entry: %v", err)}
-		}
-		return &Response{ID: req.ID, DiskPath: path}
-	}, nil
+	e := &cache.Entry{
+		Key:     Key(req.ActionID),
+		Created: s.Now().UTC(),
+		Stdout:  cache.Sum(nil),
+		Stderr:  cache.Sum(nil),
+		Outputs: []cache.Output{{Path: outputName, Mode: 0o644, Size: req.BodySize, Digest: out}},
+		Inputs:  map[string]string{inputName: hex.EncodeToString(req.ActionID)},
+	}
+	if err := s.Cache.SaveEntry(ctx, e); err != nil {
+		return &Response{ID: req.ID, Err: fmt.Sprintf("storing entry: %v", err)}, nil
+	}
+	return &Response{ID: req.ID, DiskPath: path}, nil
 }
 
 // send writes one response and flushes it.

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 func serveForGo(dir, remoteURL string) int {
 	ctx := context.Background()
 	warn := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "gocacheprog: "+format+"\n", args...) }
-	o := cache.Options{Dir: dir, Warn: warn}
+	o := cache.Options{Dir: dir, Warn: warn, AsyncUpload: true}
 	if remoteURL != "" {
 		r, err := cache.OpenStore(ctx, remoteURL, cache.StoreConfig{})
 		if err != nil {
@@ -46,7 +46,9 @@ func serveForGo(dir, remoteURL string) int {
 		return 1
 	}
 	s := &gocacheprog.Server{Cache: c, Warn: warn}
-	if err := s.Serve(ctx, os.Stdin, os.Stdout); err != nil {
+	err = s.Serve(ctx, os.Stdin, os.Stdout)
+	c.Close() // waits for the background uploads
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
