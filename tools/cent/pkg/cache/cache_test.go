@@ -59,7 +59,8 @@ func TestSaveGlobsAndBadOutputs(t *testing.T) {
 		{Path: "out/b.txt", Mode: 0o644, Data: []byte("b")},
 		{Path: "out/c.bin", Mode: 0o644, Data: []byte("c")},
 	})
-	e, err := c.Save(ctx, cachetest.RandomDigest(t), cache.Result{Root: root, Outputs: []string{"out/*.txt", "missing/*"}})
+	cachetest.WriteFiles(t, root, []cachetest.File{{Path: "gen/x/y/deep.pb.go", Mode: 0o644, Data: []byte("p")}})
+	e, err := c.Save(ctx, cachetest.RandomDigest(t), cache.Result{Root: root, Outputs: []string{"out/*.txt", "missing/*", "gen/**/*.pb.go"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestSaveGlobsAndBadOutputs(t *testing.T) {
 	for _, o := range e.Outputs {
 		got = append(got, o.Path)
 	}
-	if strings.Join(got, ",") != "out/a.txt,out/b.txt" {
+	if strings.Join(got, ",") != "gen/x/y/deep.pb.go,out/a.txt,out/b.txt" {
 		t.Fatalf("outputs = %v", got)
 	}
 	if !strings.Contains(w.String(), "missing/*") {
@@ -289,4 +290,61 @@ func age(t *testing.T, c *cache.Cache, key cache.Digest, d time.Duration, now ti
 func hitOK(c *cache.Cache, k cache.Digest) bool {
 	_, err := c.Lookup(ctx, k)
 	return err == nil
+}
+
+func TestAsyncUpload(t *testing.T) {
+	remote := newDirStore(t)
+	a, w := cachetest.NewCache(t, remote, func(o *cache.Options) { o.AsyncUpload = true })
+	key, files, _ := cachetest.SaveSample(t, a)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := cachetest.NewCache(t, remote, nil)
+	e, err := b.Lookup(ctx, key)
+	if err != nil {
+		t.Fatalf("entry not in the remote after Close: %v (warnings: %s)", err, w)
+	}
+	root := t.TempDir()
+	if err := b.Restore(ctx, e, root, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	cachetest.CheckFiles(t, root, files)
+}
+
+// TestBlobPathVerifies corrupts a local blob: BlobPath must not hand out
+// its path but fetch a good copy from the remote.
+func TestBlobPathVerifies(t *testing.T) {
+	remote := newDirStore(t)
+	c, w := cachetest.NewCache(t, remote, nil)
+	data := cachetest.RandomBytes(t, 1000)
+	d := cache.Sum(data)
+	if _, err := c.PutBlob(ctx, d, int64(len(data)), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Put(ctx, cache.CAS, d, int64(len(data)), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	p := c.Local().Path(cache.CAS, d)
+	bad := bytes.Clone(data)
+	bad[10] ^= 0xff
+	if err := os.WriteFile(p, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.BlobPath(ctx, d, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(got); !bytes.Equal(b, data) {
+		t.Fatal("BlobPath returned a corrupt file")
+	}
+	if !strings.Contains(w.String(), d.String()) {
+		t.Fatalf("no warning about the corrupt blob: %q", w)
+	}
+	// Without a remote, a corrupt blob is a miss.
+	local, _ := cachetest.NewCache(t, nil, nil)
+	local.PutBlob(ctx, d, int64(len(data)), bytes.NewReader(data))
+	os.WriteFile(local.Local().Path(cache.CAS, d), bad, 0o644)
+	if _, err := local.BlobPath(ctx, d, int64(len(data))); !errors.Is(err, cache.ErrNotFound) {
+		t.Fatalf("corrupt blob without a remote: %v, want ErrNotFound", err)
+	}
 }

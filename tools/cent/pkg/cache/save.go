@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -24,8 +25,9 @@ type Result struct {
 	Stdout, Stderr []byte
 	// Root is the directory output paths are relative to.
 	Root string
-	// Outputs are slash-separated paths or path.Match globs relative to
-	// Root. A directory is saved with every regular file under it; a path
+	// Outputs are slash-separated paths or globs relative to Root, with
+	// path.Match syntax plus ** for any number of directories and {a,b}
+	// alternatives. A directory is saved with every regular file under it; a path
 	// or glob that matches nothing is skipped with a warning.
 	Outputs []string
 	// Inputs is the key manifest, kept in the entry for explanations.
@@ -103,12 +105,14 @@ func (c *Cache) expandOutputs(root string, patterns []string) ([]string, error) 
 			return nil, fmt.Errorf("output %q: not a relative path inside %s: %w", p, root, ErrInvalidOption)
 		}
 		var matches []string
-		if strings.ContainsAny(clean, "*?[") {
-			m, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(clean)))
+		if strings.ContainsAny(clean, "*?[{") {
+			m, err := doublestar.Glob(os.DirFS(root), clean)
 			if err != nil {
 				return nil, fmt.Errorf("output %q: %v: %w", p, err, ErrInvalidOption)
 			}
-			matches = m
+			for _, rel := range m {
+				matches = append(matches, filepath.Join(root, filepath.FromSlash(rel)))
+			}
 		} else if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(clean))); err == nil {
 			matches = []string{filepath.Join(root, filepath.FromSlash(clean))}
 		}
