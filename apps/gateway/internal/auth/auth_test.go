@@ -323,3 +323,37 @@ func TestPerKeyAlgorithmPin(t *testing.T) {
 		t.Fatalf("PS256 token on an RS256-pinned key: %v", err)
 	}
 }
+
+func TestJWKSBackgroundRefresh(t *testing.T) {
+	srv := jwkstest.New(t)
+	srv.AddRSA(t, "k1")
+	j := auth.NewJWKS(srv.URL(), auth.JWKSOptions{RefreshInterval: 5 * time.Millisecond, MinRefetchInterval: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := j.Refresh(ctx); err != nil { // sets the last fetch: no refetch for an hour
+		t.Fatal(err)
+	}
+	srv.AddRSA(t, "k2")
+	v := auth.NewVerifier(j, auth.VerifierOptions{Issuer: iss, Audience: []string{aud}, Algorithms: []string{"RS256"}, CacheSize: -1})
+	tok0 := srv.Sign(t, "k2", jwt.MapClaims{"iss": iss, "aud": aud, "sub": "bob", "exp": time.Now().Add(time.Hour).Unix()})
+	if _, err := v.Verify(ctx, tok0); err == nil {
+		t.Fatal("unknown kid accepted without a refresh")
+	}
+	go j.Run(ctx)
+	tok := srv.Sign(t, "k2", jwt.MapClaims{"iss": iss, "aud": aud, "sub": "bob", "exp": time.Now().Add(time.Hour).Unix()})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// The unknown-kid refetch is disabled (one hour), so only the
+		// background refresh can bring k2 in.
+		if _, err := v.Verify(ctx, tok); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("background refresh never picked up the new key")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !j.Loaded() {
+		t.Fatal("not marked loaded")
+	}
+}
