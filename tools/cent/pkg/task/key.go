@@ -59,6 +59,9 @@ type Keyer struct {
 	byProject map[string][]string // project -> its candidate files
 	inputMemo map[string]string   // project + "\x00" + named input -> hash
 	globMemo  map[string][]string // glob -> matching files
+	sumMemo   map[string]string   // module dir + roots -> hash
+	sumLines  map[string][]string // module dir -> go.sum lines
+	local     map[string]*modfile.File
 }
 
 func (k *Keyer) init() {
@@ -68,6 +71,8 @@ func (k *Keyer) init() {
 	k.byProject = map[string][]string{}
 	k.inputMemo = map[string]string{}
 	k.globMemo = map[string][]string{}
+	k.sumMemo = map[string]string{}
+	k.sumLines = map[string][]string{}
 	ws := k.Graph.Workspace
 	for _, f := range k.Files.Files() {
 		if p := ws.Owner(f); p != nil {
@@ -315,45 +320,75 @@ func (k *Keyer) goSum(project string, withTests bool) (string, error) {
 		mods = append(mods, m)
 	}
 	sort.Slice(mods, func(i, j int) bool { return mods[i].Dir < mods[j].Dir })
-	local := map[string]*modfile.File{}
-	for _, m := range ws.Modules {
-		local[m.Path] = m.File
-	}
 	var b strings.Builder
 	for _, m := range mods {
-		reqs := affected.EffectiveRequirements(m.File)
-		mg := affected.ModuleGraph{ModCache: k.ModCache, Local: local}
-		need, ok := mg.Requirements(reqs, roots[m])
-		sumData, err := os.ReadFile(filepath.Join(ws.Root, filepath.FromSlash(m.Dir), "go.sum"))
+		rs := roots[m]
+		sort.Strings(rs)
+		rs = compactStrings(rs)
+		h, err := k.moduleSum(m, rs)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(h + "\n")
+	}
+	return sum(b.String()), nil
+}
+
+// moduleSum hashes, for one workspace module, its go directive and the
+// go.mod and go.sum lines of the modules roots need (memoized by roots).
+func (k *Keyer) moduleSum(m *workspace.Module, roots []string) (string, error) {
+	memo := m.Dir + "\x00" + strings.Join(roots, " ")
+	if h, ok := k.sumMemo[memo]; ok {
+		return h, nil
+	}
+	ws := k.Graph.Workspace
+	if k.local == nil {
+		k.local = map[string]*modfile.File{}
+		for _, wm := range ws.Modules {
+			k.local[wm.Path] = wm.File
+		}
+	}
+	lines, ok := k.sumLines[m.Dir]
+	if !ok {
+		data, err := os.ReadFile(filepath.Join(ws.Root, filepath.FromSlash(m.Dir), "go.sum"))
 		if err != nil && !os.IsNotExist(err) {
 			return "", err
 		}
-		use := func(mod string) bool { return !ok || need[mod] }
-		fmt.Fprintf(&b, "module %s\n", m.Path)
-		if m.File.Go != nil {
-			fmt.Fprintf(&b, "go %s\n", m.File.Go.Version)
-		}
-		for _, r := range m.File.Require {
-			if use(r.Mod.Path) {
-				fmt.Fprintf(&b, "require %s %s\n", r.Mod.Path, r.Mod.Version)
-			}
-		}
-		for _, r := range m.File.Replace {
-			if use(r.Old.Path) {
-				fmt.Fprintf(&b, "replace %s %s => %s %s\n", r.Old.Path, r.Old.Version, r.New.Path, r.New.Version)
-			}
-		}
-		sc := bufio.NewScanner(bytes.NewReader(sumData))
+		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		var lines []string
 		for sc.Scan() {
-			f := strings.Fields(sc.Text())
-			if len(f) == 3 && use(f[0]) {
+			if f := strings.Fields(sc.Text()); len(f) == 3 {
 				lines = append(lines, sc.Text())
 			}
 		}
 		sort.Strings(lines)
-		b.WriteString(strings.Join(lines, "\n"))
+		k.sumLines[m.Dir] = lines
 	}
-	return sum(b.String()), nil
+	reqs := affected.EffectiveRequirements(m.File)
+	mg := affected.ModuleGraph{ModCache: k.ModCache, Local: k.local}
+	need, known := mg.Requirements(reqs, roots)
+	use := func(mod string) bool { return !known || need[mod] }
+	var b strings.Builder
+	fmt.Fprintf(&b, "module %s\n", m.Path)
+	if m.File.Go != nil {
+		fmt.Fprintf(&b, "go %s\n", m.File.Go.Version)
+	}
+	for _, r := range m.File.Require {
+		if use(r.Mod.Path) {
+			fmt.Fprintf(&b, "require %s %s\n", r.Mod.Path, r.Mod.Version)
+		}
+	}
+	for _, r := range m.File.Replace {
+		if use(r.Old.Path) {
+			fmt.Fprintf(&b, "replace %s %s => %s %s\n", r.Old.Path, r.Old.Version, r.New.Path, r.New.Version)
+		}
+	}
+	for _, l := range lines {
+		if use(l[:strings.IndexByte(l, ' ')]) {
+			b.WriteString(l + "\n")
+		}
+	}
+	h := sum(b.String())
+	k.sumMemo[memo] = h
+	return h, nil
 }

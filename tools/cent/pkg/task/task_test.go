@@ -198,6 +198,9 @@ func TestKeysFollowInputs(t *testing.T) {
 	// A declared env var.
 	t.Setenv("CENT_TEST_FLAVOR", "spicy")
 	changed("env var", "api:test", "shared-util-a:test", "shared-util-b:test")
+	// The go directive of the module: every task.
+	writeTree(t, e.dir, map[string]string{"go.mod": "module example.com/ws\n\ngo 1.23\n"})
+	changed("go directive", "api:build", "api:test", "shared-util-a:build", "shared-util-a:test", "shared-util-b:build", "shared-util-b:test")
 	// An untracked new file in a library.
 	writeTree(t, e.dir, map[string]string{"libs/shared/util-b/new.go": "package b\n"})
 	changed("new file", "shared-util-b:build", "shared-util-b:test")
