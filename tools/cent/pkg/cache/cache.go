@@ -127,12 +127,12 @@ func (c *Cache) warn(format string, args ...any) { c.warnf(format, args...) }
 // remoteOK reports whether the remote store may be used.
 func (c *Cache) remoteOK() bool { return c.remote != nil && !c.remoteDown.Load() }
 
-// remoteFailed handles a remote error: a miss or a corrupt object is the
-// caller's business; anything else marks the remote as down for the rest
+// remoteFailed handles a remote error: a miss, a corrupt or a rejected
+// object is the caller's business; anything else marks the remote as down for the rest
 // of the Cache's life and warns once. It reports whether err was a
 // transport failure.
 func (c *Cache) remoteFailed(ctx context.Context, err error) bool {
-	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrBadSignature) {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrBadSignature) || errors.Is(err, ErrRejected) {
 		return false
 	}
 	if ctx.Err() != nil {

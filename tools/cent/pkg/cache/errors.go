@@ -23,6 +23,12 @@ var (
 	// ErrInvalidOption reports a bad option or store URL.
 	ErrInvalidOption = errors.New("cache: invalid option")
 
+	// ErrRejected reports a remote that refused one object (too large, a
+	// bad request) while otherwise working; unlike a transport or
+	// authentication failure it does not make the cache stop using the
+	// remote.
+	ErrRejected = errors.New("cache: remote rejected the object")
+
 	// ErrUnknownScheme reports a remote cache URL whose scheme has no
 	// registered backend.
 	ErrUnknownScheme = errors.New("cache: unknown remote cache scheme")

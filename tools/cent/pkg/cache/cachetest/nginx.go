@@ -17,6 +17,8 @@ type NginxOptions struct {
 	User, Password string
 	// Token, when set, requires "Authorization: Bearer <Token>".
 	Token string
+	// MaxBodySize is nginx's client_max_body_size; empty means 2g.
+	MaxBodySize string
 }
 
 // NginxCache is a running nginx acting as a Bazel HTTP cache.
@@ -85,6 +87,10 @@ func startNginx(t testing.TB, bin string, o NginxOptions) (*NginxCache, error) {
 	if o.Token != "" {
 		fmt.Fprintf(&auth, "if ($http_authorization != \"Bearer %s\") { return 401; }\n", o.Token)
 	}
+	maxBody := o.MaxBodySize
+	if maxBody == "" {
+		maxBody = "2g"
+	}
 	user := ""
 	if os.Geteuid() == 0 {
 		user = "user root root;"
@@ -106,7 +112,7 @@ http {
   server {
     listen %[3]s;
     root %[4]s;
-    client_max_body_size 2g;
+    client_max_body_size %[6]s;
     location / {
       %[5]s
       dav_methods PUT DELETE;
@@ -115,7 +121,7 @@ http {
     }
   }
 }
-`, user, dir, addr, root, auth.String())
+`, user, dir, addr, root, auth.String(), maxBody)
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return nil, err

@@ -147,7 +147,8 @@ func (s *Store) Contains(ctx context.Context, ns cache.Namespace, d cache.Digest
 }
 
 // statusError describes an unexpected response, with a hint for
-// authentication failures, and closes its body.
+// authentication failures, and closes its body. Statuses that refuse one
+// object wrap cache.ErrRejected.
 func statusError(resp *http.Response, method string, ns cache.Namespace, d cache.Digest) error {
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 	resp.Body.Close()
@@ -161,7 +162,14 @@ func statusError(resp *http.Response, method string, ns cache.Namespace, d cache
 	} else {
 		text = ""
 	}
-	return fmt.Errorf("%s %s/%s: %s%s%s", method, ns, d, resp.Status, hint, text)
+	err := fmt.Errorf("%s %s/%s: %s%s%s", method, ns, d, resp.Status, hint, text)
+	switch resp.StatusCode {
+	case http.StatusBadRequest, http.StatusConflict, http.StatusLengthRequired,
+		http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
+		// This object is refused; the server works.
+		return fmt.Errorf("%w: %w", err, cache.ErrRejected)
+	}
+	return err
 }
 
 // drain reads a little of the body so the connection can be reused, and

@@ -164,3 +164,31 @@ func TestBadURL(t *testing.T) {
 		t.Errorf("unknown scheme: %v", err)
 	}
 }
+
+// TestRejectedObjectKeepsRemote uploads a blob larger than nginx accepts:
+// that object is refused, but the cache keeps using the remote for the
+// others.
+func TestRejectedObjectKeepsRemote(t *testing.T) {
+	n := cachetest.Nginx(t, cachetest.NginxOptions{MaxBodySize: "100k"})
+	s, err := cache.OpenStore(context.Background(), n.URL, cache.StoreConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := cachetest.RandomBytes(t, 200<<10)
+	err = s.Put(context.Background(), cache.CAS, cache.Sum(big), int64(len(big)), bytes.NewReader(big))
+	if !errors.Is(err, cache.ErrRejected) || !strings.Contains(err.Error(), "413") {
+		t.Fatalf("oversized PUT: %v, want a 413 wrapping ErrRejected", err)
+	}
+	c, w := cachetest.NewCache(t, s, nil)
+	root := t.TempDir()
+	cachetest.WriteFiles(t, root, []cachetest.File{{Path: "big", Mode: 0o644, Data: big}})
+	c.Save(context.Background(), cachetest.RandomDigest(t), cache.Result{Root: root, Outputs: []string{"big"}})
+	k, _, _ := cachetest.SaveSample(t, c) // 70 KiB outputs fit
+	if strings.Contains(w.String(), "unavailable") {
+		t.Fatalf("one refused object took the remote down: %s", w)
+	}
+	b, _ := cachetest.NewCache(t, s, nil)
+	if _, err := b.Lookup(context.Background(), k); err != nil {
+		t.Fatalf("entry saved after a refused object is not in the remote: %v", err)
+	}
+}
