@@ -70,6 +70,7 @@ func (o *observer) wait(ctx context.Context, want int) {
 type result struct {
 	system        string
 	rate          float64
+	produced      float64
 	p50, p99, max time.Duration
 	lost, dup     int
 }

@@ -91,7 +91,8 @@ func Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 }
 
 // Add validates events, fills in ID, CreatedAt and the trace context of ctx,
-// and inserts them in tx, so they exist exactly when tx commits. It takes a
+// and inserts them in tx, so they exist exactly when tx commits; if a relay
+// is waiting idle, the commit also notifies it. It takes a
 // transaction-scoped advisory lock per aggregate, which orders concurrent
 // writers of one aggregate so that its events are numbered in commit order;
 // take row locks in a consistent order across transactions as usual to avoid
@@ -150,6 +151,8 @@ func (w *Writer) Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	b.Queue(`INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
 SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[])`,
 		ids, aggTypes, aggIDs, types, payloads, headers, created)
+	// Wake an idle relay at commit; a busy one polls anyway.
+	b.Queue("SELECT pg_notify($1, '') FROM outbox_wakeup WHERE listening", NotifyChannel)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("outbox: writing %d events: %w", n, err)
 	}

@@ -223,16 +223,23 @@ func TestLateCommitIsNotSkipped(t *testing.T) {
 	}
 }
 
-// TestNotifyWakesRelay sets a one-hour poll interval, so only NOTIFY can
-// wake the relay.
+// TestNotifyWakesRelay sets a one-hour poll interval and re-poll delay, so
+// once the relay waits idle only NOTIFY can wake it.
 func TestNotifyWakesRelay(t *testing.T) {
 	e := setup(t, platformtest.PgBouncer)
 	r := e.relay(t, RelayConfig{ListenURL: e.direct, PollInterval: time.Hour})
+	r.graceDelay = time.Hour
+	waiting := func() bool {
+		var on bool
+		err := e.db.Pool.QueryRow(context.Background(), "SELECT listening FROM outbox_wakeup").Scan(&on)
+		return err == nil && on
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	for i := range 3 {
+		platformtest.Eventually(t, "relay waiting for NOTIFY", waiting)
 		e.commit(t, func(tx pgx.Tx) error { return Add(ctx, tx, ev(t, "order", fmt.Sprint(i), "order.created", i)) })
 		platformtest.Eventually(t, "relay woken by NOTIFY", func() bool { return r.Stats().Published == int64(i+1) })
 	}

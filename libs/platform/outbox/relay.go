@@ -180,6 +180,7 @@ type Relay struct {
 
 	leaseUntil time.Time
 	listening  bool
+	graceDelay time.Duration
 	// afterPublish, when set by tests, runs between the publish acks and
 	// the delete of a batch.
 	afterPublish func(ctx context.Context)
@@ -201,8 +202,9 @@ func NewRelay(db DB, nc *nats.Conn, cfg RelayConfig) (*Relay, error) {
 	}
 	return &Relay{
 		db: db, js: js, cfg: cfg,
-		tracer: cfg.TracerProvider.Tracer("github.com/centuria/centuria/libs/platform/outbox"),
-		wake:   make(chan struct{}, 1),
+		tracer:     cfg.TracerProvider.Tracer("github.com/centuria/centuria/libs/platform/outbox"),
+		wake:       make(chan struct{}, 1),
+		graceDelay: graceDelay,
 	}, nil
 }
 

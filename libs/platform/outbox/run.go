@@ -30,7 +30,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	}()
 	backoff := r.cfg.RetryMin
 	idle := 0
-	nap := graceDelay
+	nap := r.graceDelay
 	for ctx.Err() == nil {
 		if !r.cfg.NoLease {
 			leader, err := r.holdLease(ctx)
@@ -85,11 +85,11 @@ func (r *Relay) Run(ctx context.Context) error {
 			// Ask for notifications, then poll at once to catch commits
 			// that saw the flag still down.
 			r.setListening(ctx, true)
-			nap = graceDelay
+			nap = r.graceDelay
 		default:
-			// A transaction that read the flag just before it went up
-			// becomes visible without notifying: look again after 20 ms,
-			// 40 ms, ... up to PollInterval.
+			// A transaction whose Add read the flag just before it went
+			// up commits without notifying: look again after 20 ms, 40 ms,
+			// ... up to PollInterval.
 			r.sleep(ctx, min(nap, r.cfg.PollInterval), true)
 			nap = min(nap*2, r.cfg.PollInterval)
 		}
@@ -106,8 +106,7 @@ const (
 	graceDelay = 20 * time.Millisecond
 )
 
-// setListening flips the outbox_wakeup flag that makes committing
-// transactions NOTIFY. Failures are logged: polling covers them.
+// setListening flips the outbox_wakeup flag that makes Add notify. Failures are logged: polling covers them.
 func (r *Relay) setListening(ctx context.Context, on bool) {
 	if _, err := r.db.Exec(ctx, "UPDATE outbox_wakeup SET listening = $1 WHERE id = 1 AND listening <> $1", on); err != nil {
 		if ctx.Err() == nil {

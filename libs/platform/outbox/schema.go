@@ -12,18 +12,18 @@ const (
 	TableEvents      = "outbox_events"
 	TableDeadLetters = "outbox_dead_letters"
 	TableLease       = "outbox_relay_lease"
-	// NotifyChannel is the LISTEN/NOTIFY channel a committing transaction
-	// that inserted events signals while a relay waits idle.
+	// NotifyChannel is the LISTEN/NOTIFY channel Add signals, while a relay
+	// waits idle, when its transaction commits.
 	NotifyChannel = "outbox_events"
 )
 
 // Schema is the DDL of the outbox tables. It is idempotent; services may
 // run it with EnsureSchema or copy it into a goose migration.
 //
-// A deferred constraint trigger sends NOTIFY at commit, but only while a
-// relay has flagged itself idle in outbox_wakeup: PostgreSQL serialises the
-// commits of notifying transactions, which under load would cap commit
-// throughput, and a busy relay polls back to back anyway.
+// Add sends NOTIFY (delivered at commit) only while a relay has flagged
+// itself idle in outbox_wakeup: PostgreSQL serialises the commits of
+// notifying transactions, which under load would cap commit throughput, and
+// a busy relay polls back to back anyway.
 const Schema = `
 CREATE TABLE IF NOT EXISTS outbox_events (
 	seq            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -57,18 +57,6 @@ CREATE TABLE IF NOT EXISTS outbox_wakeup (
 	listening boolean NOT NULL DEFAULT false
 );
 INSERT INTO outbox_wakeup (id) VALUES (1) ON CONFLICT DO NOTHING;
-CREATE OR REPLACE FUNCTION outbox_wakeup_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	IF EXISTS (SELECT 1 FROM outbox_wakeup WHERE listening) THEN
-		PERFORM pg_notify('outbox_events', '');
-	END IF;
-	RETURN NULL;
-END $$;
-DO $$ BEGIN
-	CREATE CONSTRAINT TRIGGER outbox_events_wakeup AFTER INSERT ON outbox_events
-		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION outbox_wakeup_notify();
-EXCEPTION WHEN duplicate_object THEN NULL;
-END $$;
 `
 
 // Execer runs a statement; *pgxpool.Pool, *pgx.Conn and pgx.Tx are Execers.
