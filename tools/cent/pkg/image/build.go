@@ -20,7 +20,12 @@ import (
 // index with one image per platform (in the order of o.Platforms) followed,
 // when o.SBOM is set, by one SBOM manifest per image. Errors wrap
 // ErrInvalidOption, ErrCompile or ErrBase.
+//
+// A registry base's layers are read lazily, when the result is written,
+// with ctx: it must stay live until then. o.Timeout bounds the compilation
+// only.
 func Build(ctx context.Context, o Options) (v1.ImageIndex, error) {
+	baseCtx := ctx
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
@@ -49,7 +54,7 @@ func Build(ctx context.Context, o Options) (v1.ImageIndex, error) {
 	g.SetLimit(o.Jobs)
 	for i, p := range o.Platforms {
 		g.Go(func() error {
-			img, sbom, err := buildPlatform(gctx, o, p, tmp)
+			img, sbom, err := buildPlatform(gctx, baseCtx, o, p, tmp)
 			images[i], sboms[i] = img, sbom
 			return err
 		})
@@ -80,12 +85,12 @@ func Build(ctx context.Context, o Options) (v1.ImageIndex, error) {
 
 // buildPlatform compiles and assembles the image for one platform, and
 // returns the SBOM document too when o.SBOM is set.
-func buildPlatform(ctx context.Context, o Options, p v1.Platform, tmp string) (v1.Image, []byte, error) {
+func buildPlatform(ctx, baseCtx context.Context, o Options, p v1.Platform, tmp string) (v1.Image, []byte, error) {
 	bin, err := compile(ctx, o, p, tmp)
 	if err != nil {
 		return nil, nil, err
 	}
-	base, err := o.Base.Image(ctx, p)
+	base, err := o.Base.Image(baseCtx, p)
 	if err != nil {
 		return nil, nil, err
 	}

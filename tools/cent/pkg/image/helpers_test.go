@@ -29,7 +29,7 @@ var testCA = []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE----
 func tinyApp(t *testing.T, greeting string, dep bool) string {
 	t.Helper()
 	dir := t.TempDir()
-	gomod := "module example.com/tiny\n\ngo 1.26\n"
+	gomod := "module example.com/tiny\n\ngo 1.26.0\n"
 	src := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(" + quote(greeting) + ") }\n"
 	if dep {
 		gomod += "\nrequire golang.org/x/mod " + workspaceVersion(t, "golang.org/x/mod") + "\n"

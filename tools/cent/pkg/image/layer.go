@@ -95,7 +95,16 @@ func userName(id int) string {
 // newLayer wraps an uncompressed tar as a gzip layer of media type mt,
 // compressing once at the pinned level.
 func newLayer(tarData []byte, mt types.MediaType) (v1.Layer, error) {
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(tarData)), nil
 	}, tarball.WithCompressionLevel(gzipLevel), tarball.WithMediaType(mt), tarball.WithCompressedCaching)
+	if err != nil {
+		return nil, err
+	}
+	return plainLayer{l}, nil
 }
+
+// plainLayer hides the tarball layer's Descriptor method, whose empty
+// annotation map would make the in-memory manifest differ from its JSON
+// form (where the empty map is omitted).
+type plainLayer struct{ v1.Layer }

@@ -74,7 +74,7 @@ type Options struct {
 	LDFlags   []string
 	// Jobs bounds the platforms compiled at once (default 2).
 	Jobs int
-	// Timeout bounds the whole build when ctx has no deadline (default 10m).
+	// Timeout bounds the compilation when ctx has no deadline (default 10m).
 	Timeout time.Duration
 }
 
