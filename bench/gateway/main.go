@@ -78,7 +78,8 @@ func run(ctx context.Context, o options) error {
 			if err != nil {
 				return fmt.Errorf("round %d %s: %w", r+1, t.name, err)
 			}
-			fmt.Printf("round %d  %-22s %10.0f req/s  p50 %7s  p99 %7s\n", r+1, t.name, res.rps, fmtDur(res.p50), fmtDur(res.p99))
+			fmt.Printf("round %d  %-22s %10.0f req/s  p50 %7s  p99 %7s  cpu/req %7s  load %s\n", r+1, t.name, res.rps,
+				fmtDur(res.p50), fmtDur(res.p99), fmtDur(res.cpuPerReq), loadAvg())
 			peak[t.name] = append(peak[t.name], res)
 		}
 	}
@@ -126,8 +127,10 @@ func fmtDur(d time.Duration) string {
 	switch {
 	case d >= time.Millisecond:
 		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
-	default:
+	case d >= 10*time.Microsecond:
 		return fmt.Sprintf("%dµs", d.Microseconds())
+	default:
+		return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
 	}
 }
 
@@ -137,20 +140,24 @@ func render(o options, env *environment, targets []target, peak, half map[string
 	p50 := func(r result) float64 { return float64(r.p50) }
 	p99 := func(r result) float64 { return float64(r.p99) }
 	nginx := median(peak["nginx"], rps)
+	cpuReq := func(r result) float64 { return float64(r.cpuPerReq) }
+	nginxCPU := median(peak["nginx"], cpuReq)
 	fmt.Fprintf(&b, "# Gateway benchmark\n\n")
 	fmt.Fprintf(&b, "`go run ./bench/gateway` — %s, %d cores, wrk -t%d -c%d, %d rounds of %s per target in alternating order, medians.\n",
 		env.info, env.cpus, o.threads, o.conns, o.rounds, o.duration)
 	fmt.Fprintf(&b, "Upstream: nginx returning a 20-byte body. nginx proxy: upstream keepalive, keepalive_requests raised, no access log.\n")
 	fmt.Fprintf(&b, "Gateway: access log off, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint and takes one Redis GCRA call per request.\n\n")
-	fmt.Fprintf(&b, "| target | req/s (median) | ratio to nginx | p50 | p99 | rounds req/s |\n|---|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(&b, "Load average (1 min) when the report was written: %s. CPU/req is the CPU time of the serving process (nginx: master and workers; direct: the upstream) divided by the requests of that run: unlike req/s it hardly depends on what else the machine runs.\n\n", loadAvg())
+	fmt.Fprintf(&b, "| target | req/s (median) | ratio to nginx | p50 | p99 | CPU/req | CPU/req vs nginx | rounds req/s |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, t := range targets {
 		rs := peak[t.name]
 		var all []string
 		for _, r := range rs {
 			all = append(all, fmt.Sprintf("%.0f", r.rps))
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.2f× | %s | %s | %s |\n", t.name, median(rs, rps), median(rs, rps)/nginx,
-			fmtDur(time.Duration(median(rs, p50))), fmtDur(time.Duration(median(rs, p99))), strings.Join(all, ", "))
+		c := median(rs, cpuReq)
+		fmt.Fprintf(&b, "| %s | %.0f | %.2f× | %s | %s | %s | %.2f× | %s |\n", t.name, median(rs, rps), median(rs, rps)/nginx,
+			fmtDur(time.Duration(median(rs, p50))), fmtDur(time.Duration(median(rs, p99))), fmtDur(time.Duration(c)), c/nginxCPU, strings.Join(all, ", "))
 	}
 	if half != nil {
 		direct := time.Duration(median(half["direct"], p99))

@@ -24,17 +24,17 @@ import (
 // environment is the upstream, nginx, the gateway and a JWKS endpoint, all
 // on loopback.
 type environment struct {
-	dir      string
-	keep     bool
-	procs    []*exec.Cmd
-	jwks     *http.Server
-	upPort   int
-	nxPort   int
-	gwPort   int
-	token    string
-	info     string
-	cpus     int
-	cleanups []func()
+	dir    string
+	keep   bool
+	procs  []*exec.Cmd
+	jwks   *http.Server
+	upPort int
+	nxPort int
+	gwPort int
+	token  string
+	info   string
+	cpus   int
+	pids   map[int]int
 }
 
 func freePort() (int, error) {
@@ -63,6 +63,8 @@ func waitPort(ctx context.Context, port int) error {
 	return fmt.Errorf("nothing listens on port %d", port)
 }
 
+func (e *environment) pidOf(port int) int { return e.pids[port] }
+
 func (e *environment) start(ctx context.Context, port int, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
 	logf, err := os.Create(filepath.Join(e.dir, filepath.Base(name)+fmt.Sprint(port)+".log"))
@@ -74,6 +76,7 @@ func (e *environment) start(ctx context.Context, port int, name string, args ...
 		return fmt.Errorf("starting %s: %w", name, err)
 	}
 	e.procs = append(e.procs, cmd)
+	e.pids[port] = cmd.Process.Pid
 	if err := waitPort(ctx, port); err != nil {
 		return fmt.Errorf("%s: %w (log in %s)", name, err, logf.Name())
 	}
@@ -105,7 +108,7 @@ func setup(ctx context.Context, o options) (*environment, error) {
 		return nil, err
 	}
 	_ = os.Chmod(dir, 0o755)
-	e := &environment{dir: dir, keep: o.keep, cpus: runtime.NumCPU()}
+	e := &environment{dir: dir, keep: o.keep, cpus: runtime.NumCPU(), pids: map[int]int{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -212,10 +215,10 @@ func (e *environment) startJWKS() (string, error) {
 
 func (e *environment) targets() []target {
 	return []target{
-		{name: "direct", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.upPort)},
-		{name: "nginx", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.nxPort)},
-		{name: "gateway plain", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.gwPort)},
-		{name: "gateway jwt+redis", url: fmt.Sprintf("http://127.0.0.1:%d/jwt", e.gwPort), headers: []string{"Authorization: Bearer " + e.token}},
+		{name: "direct", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.upPort), pid: e.pidOf(e.upPort)},
+		{name: "nginx", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.nxPort), pid: e.pidOf(e.nxPort)},
+		{name: "gateway plain", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.gwPort), pid: e.pidOf(e.gwPort)},
+		{name: "gateway jwt+redis", url: fmt.Sprintf("http://127.0.0.1:%d/jwt", e.gwPort), headers: []string{"Authorization: Bearer " + e.token}, pid: e.pidOf(e.gwPort)},
 	}
 }
 

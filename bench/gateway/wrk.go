@@ -17,11 +17,13 @@ type target struct {
 	name    string
 	url     string
 	headers []string
+	pid     int // the process (and its children) whose CPU is charged
 }
 
 type result struct {
-	rps      float64
-	p50, p99 time.Duration
+	rps       float64
+	p50, p99  time.Duration
+	cpuPerReq time.Duration // CPU of the proxy process per request
 }
 
 var (
@@ -61,7 +63,9 @@ func wrk(ctx context.Context, o options, t target, d time.Duration, rate float64
 	args = append(args, t.url)
 	cmd := exec.CommandContext(ctx, "wrk", args...)
 	cmd.Env = env
+	cpu0 := procCPU(t.pid)
 	out, err := cmd.CombinedOutput()
+	cpu := procCPU(t.pid) - cpu0
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
@@ -90,6 +94,11 @@ func wrk(ctx context.Context, o options, t target, d time.Duration, rate float64
 			r.p50 = dur
 		} else {
 			r.p99 = dur
+		}
+	}
+	if m := totalRe.FindStringSubmatch(s); m != nil {
+		if n, _ := strconv.Atoi(m[1]); n > 0 {
+			r.cpuPerReq = time.Duration(cpu / float64(n) * float64(time.Second))
 		}
 	}
 	if r.p50 == 0 || r.p99 == 0 {
