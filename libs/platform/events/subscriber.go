@@ -224,7 +224,13 @@ func (s *Subscriber) Run(ctx context.Context) error {
 			return nil
 		}
 		if err != nil {
+			// Missed heartbeats and reconnects come through here; the
+			// iterator keeps pulling. Pause so a lasting fault does not spin.
 			s.cfg.Logger.Warn("events: fetching", "consumer", s.cfg.Durable, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
 			continue
 		}
 		sem <- struct{}{}
