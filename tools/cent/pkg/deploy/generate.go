@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -146,15 +147,9 @@ func fileParams(fsys fs.FS, file string) ([]map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrApplicationSet, err)
 	}
-	var objects []map[string]any
-	if err := yaml.Unmarshal(data, &objects); err != nil {
-		one := map[string]any{}
-		if err := yaml.Unmarshal(data, &one); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrApplicationSet, file, err)
-		}
-		objects = []map[string]any{one}
-	} else if len(objects) == 0 {
-		objects = []map[string]any{{}}
+	objects, err := fileObjects(file, data)
+	if err != nil {
+		return nil, err
 	}
 	dir := path.Dir(file)
 	sets := make([]map[string]any, 0, len(objects))
@@ -174,6 +169,45 @@ func fileParams(fsys fs.FS, file string) ([]map[string]any, error) {
 		sets = append(sets, params)
 	}
 	return sets, nil
+}
+
+// fileObjects decodes a generator file as ArgoCD does: a list of mappings
+// gives one parameter set each, a mapping (or an empty file) gives one.
+// Malformed files give a *ValuesError with the line.
+func fileObjects(file string, data []byte) ([]map[string]any, error) {
+	var root yamlv3.Node
+	if err := yamlv3.Unmarshal(data, &root); err != nil {
+		return nil, yamlValuesError(file, err)
+	}
+	const msg = "the ApplicationSet's git files generator needs a mapping or a list of mappings"
+	if len(root.Content) == 0 {
+		return []map[string]any{{}}, nil
+	}
+	doc := root.Content[0]
+	switch doc.Kind {
+	case yamlv3.MappingNode:
+		one := map[string]any{}
+		if err := yaml.Unmarshal(data, &one); err != nil {
+			return nil, &ValuesError{File: file, Msg: err.Error()}
+		}
+		return []map[string]any{one}, nil
+	case yamlv3.SequenceNode:
+		for _, item := range doc.Content {
+			if item.Kind != yamlv3.MappingNode {
+				return nil, &ValuesError{File: file, Line: item.Line, Msg: msg}
+			}
+		}
+		var objects []map[string]any
+		if err := yaml.Unmarshal(data, &objects); err != nil {
+			return nil, &ValuesError{File: file, Msg: err.Error()}
+		}
+		if len(objects) == 0 {
+			objects = []map[string]any{{}}
+		}
+		return objects, nil
+	default:
+		return nil, &ValuesError{File: file, Line: doc.Line, Msg: msg}
+	}
 }
 
 func toAnySlice(s []string) []any {
