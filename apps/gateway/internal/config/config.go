@@ -149,6 +149,11 @@ type RateLimitPolicy struct {
 	// Replicas is the number of gateway replicas, used to divide the limit
 	// for the local fallback (default 1).
 	Replicas int `yaml:"replicas"`
+	// Lease, for the redis backend, takes up to this many tokens per Redis
+	// call and spends them locally (default 0: one call per request). The
+	// shared limit is never exceeded; unused leased tokens expire, so the
+	// replicas may pass slightly fewer requests than the limit.
+	Lease int `yaml:"lease"`
 }
 
 // Route sends requests that match Host and PathPrefix to Upstreams.

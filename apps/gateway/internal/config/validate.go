@@ -169,6 +169,12 @@ func (c *Config) validateRateLimits(v *validator) {
 		default:
 			v.errf(at("on_redis_error"), "must be fail_open, fail_closed or local, got %q", rl.OnRedisError)
 		}
+		if rl.Lease < 0 || (rl.Lease > 0 && rl.Lease > rl.Burst) {
+			v.errf(at("lease"), "must be between 0 and burst (%d), got %d", rl.Burst, rl.Lease)
+		}
+		if rl.Lease > 1 && rl.Backend != "redis" {
+			v.errf(at("lease"), "applies to the redis backend only")
+		}
 		if rl.Replicas < 1 {
 			v.errf(at("replicas"), "must be at least 1")
 		}

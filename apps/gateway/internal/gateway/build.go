@@ -197,7 +197,11 @@ func (g *Gateway) limiter(b *built, cfg *config.Config, route string, p config.R
 		if err != nil {
 			return nil, err
 		}
-		prim := ratelimit.NewBatchedRedis(b.redis.batch, cfg.Redis.KeyPrefix+"rl:"+route+":", l, cfg.Redis.Timeout.D())
+		red := ratelimit.NewBatchedRedis(b.redis.batch, cfg.Redis.KeyPrefix+"rl:"+route+":", l, cfg.Redis.Timeout.D())
+		var prim ratelimit.Limiter = red
+		if p.Lease > 1 {
+			prim = ratelimit.NewLeased(red, p.Lease, g.now)
+		}
 		f := ratelimit.NewFallback(prim, mode, l, p.Replicas, g.now, g.log)
 		b.fallbacks = append(b.fallbacks, f)
 		return f, nil

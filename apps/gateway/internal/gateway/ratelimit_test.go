@@ -71,7 +71,7 @@ func TestThreeReplicasShareOneRedisLimit(t *testing.T) {
 	up := newUpstream(t, "u")
 	addr, prefix := testenv.Redis(t)
 	const limit = 100
-	run := func(backend string) int {
+	run := func(backend string, lease int) int {
 		var reps []*gw
 		for i := 0; i < 3; i++ {
 			reps = append(reps, startGateway(t, fmt.Sprintf(`
@@ -85,13 +85,14 @@ rate_limits:
     period: 1h
     key: header:X-Tenant
     backend: %s
+    lease: %d
     on_redis_error: fail_closed
 routes:
   - name: r
     path_prefix: /
     upstreams: [%q]
     rate_limit: shared
-`, addr, prefix+backend+":", limit, backend, up.URL), gateway.Options{}))
+`, addr, fmt.Sprintf("%s%s%d:", prefix, backend, lease), limit, backend, lease, up.URL), gateway.Options{}))
 		}
 		var passed, other atomic.Int64
 		var wg sync.WaitGroup
@@ -125,12 +126,16 @@ routes:
 		}
 		return int(passed.Load())
 	}
-	shared := run("redis")
-	local := run("local")
-	t.Logf("300 requests over 3 replicas, limit %d: redis GCRA passed %d (%.1f%%), local buckets passed %d",
-		limit, shared, 100*float64(shared)/limit, local)
+	shared := run("redis", 0)
+	leased := run("redis", 5)
+	local := run("local", 0)
+	t.Logf("300 requests over 3 replicas, limit %d: redis GCRA passed %d (%.1f%%), with leases of 5 %d, local buckets passed %d",
+		limit, shared, 100*float64(shared)/limit, leased, local)
 	if shared < limit*95/100 || shared > limit*105/100 {
 		t.Fatalf("shared limit passed %d, want %d ±5%%", shared, limit)
+	}
+	if leased < limit*95/100 || leased > limit {
+		t.Fatalf("leased limit passed %d, want %d -5%%..0", leased, limit)
 	}
 	if local != 3*limit {
 		t.Fatalf("local buckets passed %d, want %d (one bucket per replica)", local, 3*limit)

@@ -25,6 +25,7 @@ type Batcher struct {
 type call struct {
 	key     string
 	iv, bst int64
+	want    int64
 	vals    []int64
 	err     error
 	done    chan struct{}
@@ -113,16 +114,16 @@ func (b *Batcher) exec(ctx context.Context, batch []*call) ([]*redis.Cmd, error)
 	pipe := b.client.Pipeline()
 	cmds := make([]*redis.Cmd, len(batch))
 	for i, c := range batch {
-		cmds[i] = gcraScript.EvalSha(ctx, pipe, []string{c.key}, c.iv, c.bst)
+		cmds[i] = gcraScript.EvalSha(ctx, pipe, []string{c.key}, c.iv, c.bst, c.want)
 	}
 	_, err := pipe.Exec(ctx)
 	return cmds, err
 }
 
 // do runs one GCRA step through the batcher.
-func (b *Batcher) do(ctx context.Context, key string, iv, burst int64) ([]int64, error) {
+func (b *Batcher) do(ctx context.Context, key string, iv, burst, want int64) ([]int64, error) {
 	c := calls.Get().(*call)
-	c.key, c.iv, c.bst, c.vals, c.err = key, iv, burst, nil, nil
+	c.key, c.iv, c.bst, c.want, c.vals, c.err = key, iv, burst, want, nil, nil
 	select {
 	case b.reqs <- c:
 	case <-ctx.Done():

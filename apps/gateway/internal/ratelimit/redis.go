@@ -10,23 +10,27 @@ import (
 
 // gcraScript runs GCRA atomically in Redis using the server's clock, so all
 // replicas share one time base. KEYS[1] holds the theoretical arrival time
-// in microseconds. ARGV: emission interval (µs), burst tolerance (µs).
-// Returns {allowed, remaining, retry_after_us, reset_after_us}.
+// in microseconds. ARGV: emission interval (µs), burst tolerance (µs),
+// tokens wanted (1 per request, more for a lease). It grants as many as are
+// available up to the number wanted.
+// Returns {granted, remaining, retry_after_us, reset_after_us}.
 var gcraScript = redis.NewScript(`
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local iv = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
 local tat = tonumber(redis.call("GET", KEYS[1]))
 if tat == nil or tat < now then tat = now end
-local new_tat = tat + iv
-local diff = now - (new_tat - burst)
-if diff < 0 then
-  return {0, 0, -diff, tat - now}
+local avail = math.floor((now - tat + burst) / iv)
+if avail < 1 then
+  return {0, 0, tat + iv - burst - now, tat - now}
 end
+local k = math.min(want, avail)
+local new_tat = tat + k * iv
 local ttl = new_tat - now
 redis.call("SET", KEYS[1], new_tat, "PX", math.max(1, math.ceil(ttl / 1000)))
-return {1, math.floor(diff / iv), 0, ttl}
+return {k, avail - k, 0, ttl}
 `)
 
 // Redis is a GCRA limiter whose state lives in Redis: N replicas sharing one
@@ -61,6 +65,12 @@ func NewBatchedRedis(b *Batcher, prefix string, l Limit, timeout time.Duration) 
 
 // Allow implements Limiter. Errors wrap ErrUnavailable.
 func (rl *Redis) Allow(ctx context.Context, key string) (Result, error) {
+	r, _, err := rl.take(ctx, key, 1)
+	return r, err
+}
+
+// take asks for up to want tokens and reports how many were granted.
+func (rl *Redis) take(ctx context.Context, key string, want int64) (Result, int64, error) {
 	if rl.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, rl.timeout)
@@ -69,21 +79,21 @@ func (rl *Redis) Allow(ctx context.Context, key string) (Result, error) {
 	var v []int64
 	var err error
 	if rl.batch != nil {
-		v, err = rl.batch.do(ctx, rl.prefix+key, rl.ivUS, rl.burstUS)
+		v, err = rl.batch.do(ctx, rl.prefix+key, rl.ivUS, rl.burstUS, want)
 	} else {
-		v, err = gcraScript.Run(ctx, rl.client, []string{rl.prefix + key}, rl.ivUS, rl.burstUS).Int64Slice()
+		v, err = gcraScript.Run(ctx, rl.client, []string{rl.prefix + key}, rl.ivUS, rl.burstUS, want).Int64Slice()
 	}
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return Result{}, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if len(v) != 4 {
-		return Result{}, fmt.Errorf("%w: unexpected script reply %v", ErrUnavailable, v)
+		return Result{}, 0, fmt.Errorf("%w: unexpected script reply %v", ErrUnavailable, v)
 	}
 	return Result{
-		Allowed:    v[0] == 1,
+		Allowed:    v[0] >= 1,
 		Limit:      rl.limit.Burst,
 		Remaining:  int(v[1]),
 		RetryAfter: time.Duration(v[2]) * time.Microsecond,
 		ResetAfter: time.Duration(v[3]) * time.Microsecond,
-	}, nil
+	}, v[0], nil
 }

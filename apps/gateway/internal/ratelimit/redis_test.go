@@ -161,3 +161,50 @@ func TestBatchedRedisConcurrentExactness(t *testing.T) {
 		t.Fatalf("allowed %d of 600, want 150", allowed)
 	}
 }
+
+func TestLeasedConformance(t *testing.T) {
+	runConformance(t, func(t *testing.T, l ratelimit.Limit) ratelimit.Limiter {
+		c, prefix := redisClient(t)
+		return ratelimit.NewLeased(ratelimit.NewRedis(c, prefix, l, time.Second), 5, nil)
+	})
+}
+
+// TestLeasedReplicasNeverExceedTheLimit: three replicas leasing 7 tokens
+// at a time from one limit of 100 pass exactly 100 when they use their
+// leases up.
+func TestLeasedReplicasNeverExceedTheLimit(t *testing.T) {
+	_, prefix := redisClient(t)
+	l := ratelimit.Limit{Rate: 100, Period: time.Hour, Burst: 100}
+	var lims []ratelimit.Limiter
+	for i := 0; i < 3; i++ {
+		c := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr()})
+		t.Cleanup(func() { c.Close() })
+		lims = append(lims, ratelimit.NewLeased(ratelimit.NewRedis(c, prefix, l, time.Second), 7, nil))
+	}
+	var mu sync.Mutex
+	allowed, calls := 0, 0
+	var wg sync.WaitGroup
+	for i := 0; i < 12; i++ {
+		wg.Add(1)
+		go func(lim ratelimit.Limiter) {
+			defer wg.Done()
+			for j := 0; j < 50; j++ {
+				r, err := lim.Allow(context.Background(), "k")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				calls++
+				if r.Allowed {
+					allowed++
+				}
+				mu.Unlock()
+			}
+		}(lims[i%3])
+	}
+	wg.Wait()
+	if allowed < 95 || allowed > 100 {
+		t.Fatalf("leased replicas passed %d of %d, want 95..100 (never more than the limit)", allowed, calls)
+	}
+}
