@@ -12,22 +12,27 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 )
 
 type options struct {
-	rounds   int
-	duration time.Duration
-	conns    int
-	threads  int
-	redis    string
-	out      string
-	halfLoad bool
-	keep     bool
-	accuracy bool
+	rounds    int
+	duration  time.Duration
+	conns     int
+	threads   int
+	redis     string
+	out       string
+	halfLoad  bool
+	keep      bool
+	accuracy  bool
+	profile   string
+	adminPort int
 }
 
 func main() {
@@ -41,6 +46,7 @@ func main() {
 	flag.BoolVar(&o.halfLoad, "half-load", true, "measure p99 at half of the gateway's peak rate")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
 	flag.BoolVar(&o.accuracy, "accuracy", true, "measure the distributed limit across three replicas")
+	flag.StringVar(&o.profile, "profile", "", "instead of measuring, write a CPU profile of the gateway under wrk on this target (plain or jwt) to profile-<target>.pprof")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -64,6 +70,9 @@ func run(ctx context.Context, o options) error {
 	}
 	defer env.close()
 	targets := env.targets()
+	if o.profile != "" {
+		return profile(ctx, o, env, targets)
+	}
 	fmt.Printf("warming up %d targets\n", len(targets))
 	for _, t := range targets {
 		if _, err := wrk(ctx, o, t, time.Second, 0); err != nil {
@@ -102,12 +111,16 @@ func run(ctx context.Context, o options) error {
 	}
 	var accs []accuracy
 	if o.accuracy {
-		for _, backend := range []string{"redis", "local"} {
-			a, err := measureAccuracy(ctx, o, env, backend, 1000, 100)
+		for _, v := range []struct {
+			backend string
+			lease   int
+		}{{"redis", 0}, {"redis", 10}, {"local", 0}} {
+			backend := v.backend
+			a, err := measureAccuracy(ctx, o, env, backend, v.lease, 1000, 100)
 			if err != nil {
 				return fmt.Errorf("accuracy (%s): %w", backend, err)
 			}
-			fmt.Printf("accuracy %-5s  allowed %d of %d, limit allows %.0f (%+.1f%%)\n", backend, a.allowed, a.total, a.expected,
+			fmt.Printf("accuracy %-5s lease %2d  allowed %d of %d, limit allows %.0f (%+.1f%%)\n", backend, v.lease, a.allowed, a.total, a.expected,
 				100*(float64(a.allowed)-a.expected)/a.expected)
 			accs = append(accs, a)
 		}
@@ -146,7 +159,7 @@ func render(o options, env *environment, targets []target, peak, half map[string
 	fmt.Fprintf(&b, "`go run ./bench/gateway` — %s, %d cores, wrk -t%d -c%d, %d rounds of %s per target in alternating order, medians.\n",
 		env.info, env.cpus, o.threads, o.conns, o.rounds, o.duration)
 	fmt.Fprintf(&b, "Upstream: nginx returning a 20-byte body. nginx proxy: upstream keepalive, keepalive_requests raised, no access log.\n")
-	fmt.Fprintf(&b, "Gateway: access log off, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint and takes one Redis GCRA call per request.\n\n")
+	fmt.Fprintf(&b, "Gateway: access log off, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint (verified tokens are cached) and takes one Redis GCRA call per request (concurrent calls pipelined); `lease` takes 50 tokens per Redis call.\n\n")
 	fmt.Fprintf(&b, "Load average (1 min) when the report was written: %s. CPU/req is the CPU time of the serving process (nginx: master and workers; direct: the upstream) divided by the requests of that run: unlike req/s it hardly depends on what else the machine runs.\n\n", loadAvg())
 	fmt.Fprintf(&b, "| target | req/s (median) | ratio to nginx | p50 | p99 | CPU/req | CPU/req vs nginx | rounds req/s |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, t := range targets {
@@ -173,13 +186,47 @@ func render(o options, env *environment, targets []target, peak, half map[string
 	if len(accs) > 0 {
 		fmt.Fprintf(&b, "\nDistributed limit: three gateway replicas (separate processes), each loaded by its own wrk (-t1 -c16, %s) at the same time, one tenant, limit %d/s with burst %d.\n\n",
 			o.duration, accs[0].rate, accs[0].burst)
-		fmt.Fprintf(&b, "| backend | requests | allowed | limit allows | deviation |\n|---|---:|---:|---:|---:|\n")
+		fmt.Fprintf(&b, "| backend | lease | requests | allowed | limit allows | deviation |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, a := range accs {
-			fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %+.1f%% |\n", a.backend, a.total, a.allowed, a.expected, 100*(float64(a.allowed)-a.expected)/a.expected)
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.0f | %+.1f%% |\n", a.backend, a.lease, a.total, a.allowed, a.expected, 100*(float64(a.allowed)-a.expected)/a.expected)
 		}
 		fmt.Fprintf(&b, "\n`local` is one bucket per replica, shown for contrast (about 3× the limit).\n")
 	}
 	fmt.Fprintf(&b, "\nTargets: plain ≥ 0.9× nginx req/s; jwt+redis ≥ 0.8×; p99 overhead < 1 ms at half load.\n")
 	fmt.Fprintf(&b, "Absolute numbers depend on the machine and on what else runs; only the ratios of one run mean anything.\n")
 	return b.String()
+}
+
+// profile loads one gateway target with wrk and saves a CPU profile of the
+// gateway taken meanwhile from its admin listener.
+func profile(ctx context.Context, o options, env *environment, targets []target) error {
+	t := targets[2]
+	switch o.profile {
+	case "jwt":
+		t = targets[3]
+	case "lease":
+		t = targets[4]
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := wrk(ctx, o, t, o.duration+4*time.Second, 0)
+		done <- err
+	}()
+	time.Sleep(time.Second)
+	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", env.adminPort, int(o.duration.Seconds()))
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	name := "profile-" + o.profile + ".pprof"
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Println("wrote", name, "- go tool pprof -top", filepath.Join(env.dir, "gateway"), name)
+	return <-done
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -24,17 +25,18 @@ import (
 // environment is the upstream, nginx, the gateway and a JWKS endpoint, all
 // on loopback.
 type environment struct {
-	dir    string
-	keep   bool
-	procs  []*exec.Cmd
-	jwks   *http.Server
-	upPort int
-	nxPort int
-	gwPort int
-	token  string
-	info   string
-	cpus   int
-	pids   map[int]int
+	dir       string
+	keep      bool
+	procs     []*exec.Cmd
+	jwks      *http.Server
+	upPort    int
+	nxPort    int
+	gwPort    int
+	token     string
+	info      string
+	cpus      int
+	pids      map[int]int
+	adminPort int
 }
 
 func freePort() (int, error) {
@@ -127,7 +129,7 @@ func setup(ctx context.Context, o options) (*environment, error) {
 	}
 	nv, _ := exec.Command("nginx", "-v").CombinedOutput()
 	e.info = strings.TrimSpace(strings.TrimPrefix(string(nv), "nginx version: "))
-	for _, p := range []*int{&e.upPort, &e.nxPort, &e.gwPort} {
+	for _, p := range []*int{&e.upPort, &e.nxPort, &e.gwPort, &e.adminPort} {
 		if *p, err = freePort(); err != nil {
 			return nil, err
 		}
@@ -150,7 +152,8 @@ func setup(ctx context.Context, o options) (*environment, error) {
 	cfg := fmt.Sprintf(`server:
   addr: 127.0.0.1:%d
 admin:
-  addr: "off"
+  addr: %q
+  pprof: true
 log:
   access: false
   level: warn
@@ -170,6 +173,13 @@ rate_limits:
     key: jwt_sub
     backend: redis
     on_redis_error: fail_closed
+  per_user_lease:
+    rate: 1000000
+    period: 1s
+    key: jwt_sub
+    backend: redis
+    lease: 50
+    on_redis_error: fail_closed
 routes:
   - name: plain
     path_prefix: /plain
@@ -179,7 +189,12 @@ routes:
     upstreams: ["http://127.0.0.1:%d"]
     auth: jwt
     rate_limit: per_user
-`, e.gwPort, o.redis, time.Now().UnixNano(), jwksURL, e.upPort, e.upPort)
+  - name: jwt-lease
+    path_prefix: /lease
+    upstreams: ["http://127.0.0.1:%d"]
+    auth: jwt
+    rate_limit: per_user_lease
+`, e.gwPort, e.adminAddr(o), o.redis, time.Now().UnixNano(), jwksURL, e.upPort, e.upPort, e.upPort)
 	cfgPath := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
@@ -219,6 +234,7 @@ func (e *environment) targets() []target {
 		{name: "nginx", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.nxPort), pid: e.pidOf(e.nxPort)},
 		{name: "gateway plain", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.gwPort), pid: e.pidOf(e.gwPort)},
 		{name: "gateway jwt+redis", url: fmt.Sprintf("http://127.0.0.1:%d/jwt", e.gwPort), headers: []string{"Authorization: Bearer " + e.token}, pid: e.pidOf(e.gwPort)},
+		{name: "gateway jwt+redis lease", url: fmt.Sprintf("http://127.0.0.1:%d/lease", e.gwPort), headers: []string{"Authorization: Bearer " + e.token}, pid: e.pidOf(e.gwPort)},
 	}
 }
 
@@ -243,4 +259,11 @@ func (e *environment) close() {
 	} else {
 		fmt.Println("kept", e.dir)
 	}
+}
+
+func (e *environment) adminAddr(o options) string {
+	if o.profile == "" {
+		return "off"
+	}
+	return "127.0.0.1:" + strconv.Itoa(e.adminPort)
 }

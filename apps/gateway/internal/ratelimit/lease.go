@@ -12,7 +12,7 @@ import (
 // spends them locally. Tokens are taken from the shared limit when leased,
 // so the replicas together never pass more than the limit; a lease that is
 // not used up before it expires is lost, so the error is on the side of
-// passing fewer. Leases expire after max(n emission intervals, 100ms), which
+// passing fewer. Leases expire after max(n emission intervals, 1s), which
 // bounds how late a leased token can be spent.
 type Leased struct {
 	r      *Redis
@@ -44,8 +44,8 @@ func NewLeased(r *Redis, n int, now func() time.Time) *Leased {
 		now = time.Now
 	}
 	ttl := time.Duration(n) * r.limit.interval()
-	if ttl < 100*time.Millisecond {
-		ttl = 100 * time.Millisecond
+	if ttl < time.Second {
+		ttl = time.Second
 	}
 	l := &Leased{r: r, n: int64(n), ttl: ttl, now: now, seed: maphash.MakeSeed()}
 	for i := range l.shards {
