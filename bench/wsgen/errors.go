@@ -7,6 +7,8 @@ import "errors"
 var (
 	// ErrInvalidSpec reports a Spec that cannot be generated.
 	ErrInvalidSpec = errors.New("invalid workspace spec")
+	// ErrInvalidOption reports an invalid Oracle option.
+	ErrInvalidOption = errors.New("invalid option")
 	// ErrUnknownPreset reports a preset name that is not defined.
 	ErrUnknownPreset = errors.New("unknown preset")
 	// ErrUnknownChange reports a ChangeKind that is not defined or that the

@@ -43,11 +43,12 @@ type oracleConfig struct {
 }
 
 // WithBase sets the git revision whose go.mod the oracle compares a changed
-// root go.mod with; the default is HEAD~1.
+// root go.mod with; the default is HEAD~1. An empty revision or one that
+// starts with "-" is an error wrapping ErrInvalidOption.
 func WithBase(rev string) OracleOption {
 	return func(c *oracleConfig) error {
 		if rev == "" || strings.HasPrefix(rev, "-") {
-			return fmt.Errorf("base revision %q: %w", rev, ErrInvalidSpec)
+			return fmt.Errorf("base revision %q: %w", rev, ErrInvalidOption)
 		}
 		c.base = rev
 		return nil
@@ -103,7 +104,7 @@ const defaultOracleTimeout = 5 * time.Minute
 // WithBaseGoMod): a changed go or toolchain line affects every package, a
 // changed require or replace affects the packages importing that module.
 // Any other changed go.mod affects every package of its module. It returns
-// errors wrapping ErrGoList or ErrNoBaseGoMod.
+// errors wrapping ErrGoList, ErrNoBaseGoMod or ErrInvalidOption.
 func Oracle(ctx context.Context, dir string, changed []string, opts ...OracleOption) (*Affected, error) {
 	cfg := oracleConfig{base: "HEAD~1", goCmd: "go"}
 	for _, o := range opts {

@@ -135,7 +135,7 @@ func TestOracleGoModWithoutBase(t *testing.T) {
 	if have := m.ProjectsOf(got.Packages); len(have) != len(m.Projects) {
 		t.Errorf("go directive change affects %d of %d projects", len(have), len(m.Projects))
 	}
-	if _, err := Oracle(context.Background(), dir, nil, WithBase("--evil")); !errors.Is(err, ErrInvalidSpec) {
+	if _, err := Oracle(context.Background(), dir, nil, WithBase("--evil")); !errors.Is(err, ErrInvalidOption) {
 		t.Errorf("WithBase(--evil) = %v", err)
 	}
 }

@@ -295,7 +295,7 @@ func without(xs, drop []int) []int {
 	return out
 }
 
-// libName is the project name of a library.
+// projectName is the project name of a library.
 func (l *lib) projectName() string { return l.scope + "-" + l.typ + "-" + l.name }
 
 // dir is the library directory relative to the workspace.
