@@ -88,7 +88,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			nap = r.graceDelay
 		default:
 			// A transaction whose Add read the flag just before it went
-			// up commits without notifying: look again after 20 ms, 40 ms,
+			// up commits without notifying: look again after 10 ms, 20 ms,
 			// ... up to PollInterval.
 			r.sleep(ctx, min(nap, r.cfg.PollInterval), true)
 			nap = min(nap*2, r.cfg.PollInterval)
@@ -101,9 +101,9 @@ func (r *Relay) Run(ctx context.Context) error {
 // before it raises the wake-up flag, then looks again after graceDelay,
 // doubling up to PollInterval. Under steady load it never asks for NOTIFY.
 const (
-	idlePolls  = 4
+	idlePolls  = 20
 	idlePoll   = 5 * time.Millisecond
-	graceDelay = 20 * time.Millisecond
+	graceDelay = 10 * time.Millisecond
 )
 
 // setListening flips the outbox_wakeup flag that makes Add notify. Failures are logged: polling covers them.
