@@ -122,12 +122,11 @@ func explainTask(ctx context.Context, w io.Writer, c taskLookup, t *task.Task, a
 	return nil
 }
 
-// explainMiss prints, for --why, what changed since a task's last run.
-func explainMiss(ctx context.Context, w io.Writer, c taskLookup, t *task.Task) {
+// explainMiss says, for --why, what changed since a task's last run.
+func explainMiss(ctx context.Context, c taskLookup, t *task.Task) string {
 	prev, err := c.LastRun(ctx, t.ID)
 	if err != nil || prev == nil {
-		fmt.Fprintf(w, "why %s: no cached run yet\n", t.ID)
-		return
+		return fmt.Sprintf("why %s: no cached run yet", t.ID)
 	}
 	diffs := task.Diff(prev.Inputs, t.Inputs)
 	var parts []string
@@ -138,5 +137,5 @@ func explainMiss(ctx context.Context, w io.Writer, c taskLookup, t *task.Task) {
 		}
 		parts = append(parts, d.String())
 	}
-	fmt.Fprintf(w, "why %s: %s\n", t.ID, strings.Join(parts, "; "))
+	return fmt.Sprintf("why %s: %s", t.ID, strings.Join(parts, "; "))
 }

@@ -176,7 +176,13 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	if err := keyer.Compute(ctx, plan); err != nil {
 		return err
 	}
-	c, err := o.cache.open(ctx, cmd.ErrOrStderr())
+	mode := task.OutputStream
+	if o.Output != "" {
+		mode = task.OutputMode(o.Output)
+	}
+	printer := task.NewPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), mode, isTerminal(cmd.ErrOrStderr()))
+	// Cache warnings go through the printer, which serialises every line.
+	c, err := o.cache.open(ctx, noteWriter{printer})
 	if err != nil {
 		return err
 	}
@@ -184,14 +190,9 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	if o.DryRun {
 		return o.printPlan(ctx, cmd.OutOrStdout(), plan, c)
 	}
-	mode := task.OutputStream
-	if o.Output != "" {
-		mode = task.OutputMode(o.Output)
-	}
-	printer := task.NewPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), mode, isTerminal(cmd.ErrOrStderr()))
 	ro := task.RunOptions{Parallel: o.Parallel, KeepGoing: o.KeepGoing, Printer: printer, SkipCacheRead: o.SkipCache}
 	if o.Why {
-		ro.OnMiss = func(ctx context.Context, t *task.Task) { explainMiss(ctx, cmd.ErrOrStderr(), c, t) }
+		ro.OnMiss = func(ctx context.Context, t *task.Task) string { return explainMiss(ctx, c, t) }
 	}
 	rep := task.Run(ctx, plan, ws.Root, c, ro)
 	if o.JSON != "" {
@@ -206,6 +207,14 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 		return &ExitError{Code: 1}
 	}
 	return nil
+}
+
+// noteWriter prints each write as a line through a task printer.
+type noteWriter struct{ p *task.Printer }
+
+func (w noteWriter) Write(b []byte) (int, error) {
+	w.p.Note(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
 }
 
 func isTerminal(w io.Writer) bool {

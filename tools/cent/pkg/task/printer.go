@@ -94,6 +94,15 @@ func (p *Printer) Warn(format string, args ...any) {
 	p.redraw()
 }
 
+// Note prints an informational line.
+func (p *Printer) Note(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
+	fmt.Fprintln(p.err, line)
+	p.redraw()
+}
+
 // Summary prints the run's totals.
 func (p *Printer) Summary(r *Report) {
 	p.mu.Lock()

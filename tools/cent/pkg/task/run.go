@@ -79,9 +79,9 @@ type RunOptions struct {
 	Env []string
 	// SkipCacheRead runs every task, still saving results.
 	SkipCacheRead bool
-	// OnMiss, when set, is called before a cacheable task runs, to explain
-	// why it was not in the cache.
-	OnMiss func(ctx context.Context, t *Task)
+	// OnMiss, when set, is called before a cacheable task runs; the line it
+	// returns (if any) is printed, to explain why it was not in the cache.
+	OnMiss func(ctx context.Context, t *Task) string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -246,7 +246,9 @@ func (r *runner) runTask(t *Task) *Result {
 			r.o.Printer.Warn("%s: cache lookup: %v", t.ID, err)
 		}
 		if r.o.OnMiss != nil {
-			r.o.OnMiss(r.ctx, t)
+			if line := r.o.OnMiss(r.ctx, t); line != "" {
+				r.o.Printer.Note(line)
+			}
 		}
 	}
 	r.o.Printer.Begin(t)
