@@ -38,9 +38,7 @@ func (g *Gateway) Ready() (bool, string) {
 	if g.draining.Load() {
 		return false, "draining"
 	}
-	g.mu.Lock()
-	j := g.cur.jwks
-	g.mu.Unlock()
+	j := g.cur.Load().jwks
 	if j != nil && !j.jwks.Loaded() {
 		return false, "JWKS not loaded"
 	}

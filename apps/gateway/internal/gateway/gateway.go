@@ -59,8 +59,8 @@ type Gateway struct {
 	baseCtx  context.Context
 	stop     context.CancelFunc
 
-	mu       sync.Mutex // serialises Apply
-	cur      *built
+	mu       sync.Mutex // serialises Apply and Shutdown
+	cur      atomic.Pointer[built]
 	version  atomic.Int64
 	loadedAt atomic.Pointer[time.Time]
 	lastErr  atomic.Pointer[string]
@@ -129,18 +129,19 @@ func (g *Gateway) Handler() http.Handler { return g.front }
 func (g *Gateway) Apply(ctx context.Context, cfg *config.Config) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.cur != nil {
-		if msg := restartOnly(g.cur.cfg, cfg); msg != "" {
+	cur := g.cur.Load()
+	if cur != nil {
+		if msg := restartOnly(cur.cfg, cfg); msg != "" {
 			g.log.Warn("configuration change needs a restart to take effect", "changed", msg)
 		}
 	}
-	b, err := g.build(ctx, cfg, g.cur)
+	b, err := g.build(ctx, cfg, cur)
 	if err != nil {
 		g.fail(err)
 		return err
 	}
-	old := g.cur
-	g.cur = b
+	old := cur
+	g.cur.Store(b)
 	if b.cert != nil {
 		g.cert.Store(b.cert)
 	}
@@ -180,10 +181,7 @@ func (g *Gateway) fail(err error) {
 // Reload reads the configuration file again and applies it; an invalid file
 // is rejected and logged, and the running version keeps serving.
 func (g *Gateway) Reload(ctx context.Context) error {
-	g.mu.Lock()
-	path := g.cur.cfg.Path
-	g.mu.Unlock()
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(g.Config().Path)
 	if err != nil {
 		g.fail(err)
 		return err
@@ -192,11 +190,7 @@ func (g *Gateway) Reload(ctx context.Context) error {
 }
 
 // Config returns the active configuration.
-func (g *Gateway) Config() *config.Config {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.cur.cfg
-}
+func (g *Gateway) Config() *config.Config { return g.cur.Load().cfg }
 
 // restartOnly names listener settings that a reload cannot change.
 func restartOnly(a, b *config.Config) string {
@@ -324,10 +318,10 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.wg.Wait()
 	g.stop()
 	g.mu.Lock()
-	if g.cur != nil {
-		g.cur.table.Close()
-		if g.cur.redis != nil {
-			g.cur.redis.close()
+	if cur := g.cur.Load(); cur != nil {
+		cur.table.Close()
+		if cur.redis != nil {
+			cur.redis.close()
 		}
 	}
 	g.mu.Unlock()

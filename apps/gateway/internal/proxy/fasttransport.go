@@ -76,8 +76,16 @@ func (t *fastTransport) get(ctx context.Context, addr string) (*fastConn, error)
 	for cs := t.idle[addr]; len(cs) > 0; cs = t.idle[addr] {
 		c := cs[len(cs)-1]
 		t.idle[addr] = cs[:len(cs)-1]
-		if now.Sub(c.idleAt) < t.idleTimeout {
+		if idle := now.Sub(c.idleAt); idle < t.idleTimeout {
 			t.mu.Unlock()
+			// A connection idle for a while may have been closed by the
+			// upstream's own idle timeout: check before sending a request
+			// that could not be replayed.
+			if idle > time.Second && !alive(c.Conn) {
+				_ = c.Conn.Close()
+				t.mu.Lock()
+				continue
+			}
 			c.reused = true
 			return c, nil
 		}

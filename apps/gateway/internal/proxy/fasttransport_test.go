@@ -141,6 +141,42 @@ func TestFastTransportRetriesStaleConnectionForIdempotentOnly(t *testing.T) {
 	}
 }
 
+func TestAliveDetectsClosedIdleConnection(t *testing.T) {
+	url, _ := staleServer(t)
+	ft := newFT()
+	defer ft.CloseIdleConnections()
+	if _, _, err := do(t, ft, "GET", url, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	ft.mu.Lock()
+	var c *fastConn
+	for _, cs := range ft.idle {
+		c = cs[0]
+	}
+	ft.mu.Unlock()
+	if c == nil || alive(c.Conn) {
+		t.Fatal("a connection closed by the upstream looks alive")
+	}
+	// A pooled connection the upstream closed long ago is dropped before
+	// use, so even a POST succeeds on a fresh connection.
+	c.idleAt = time.Now().Add(-2 * time.Second)
+	if _, body, err := do(t, ft, "POST", url, strings.NewReader("x")); err != nil || body != "ok" {
+		t.Fatalf("POST after a long idle: %q %v", body, err)
+	}
+	s, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	if _, _, err := do(t, ft, "GET", s.URL, nil); err != nil {
+		t.Fatal(err)
+	}
+	ft.mu.Lock()
+	for addr, cs := range ft.idle {
+		if strings.Contains(s.URL, addr) && !alive(cs[0].Conn) {
+			t.Error("a healthy idle connection looks dead")
+		}
+	}
+	ft.mu.Unlock()
+}
+
 func TestFastTransportConnectionClose(t *testing.T) {
 	s, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
@@ -211,7 +247,6 @@ func TestFastTransportBoundsResponseHeaders(t *testing.T) {
 			w.Header().Add("X-Filler", strings.Repeat("x", 4000))
 		}
 	})
-	s.Config.MaxHeaderBytes = 10 << 20
 	ft := newFT()
 	defer ft.CloseIdleConnections()
 	if _, _, err := do(t, ft, "GET", s.URL, nil); err == nil {
