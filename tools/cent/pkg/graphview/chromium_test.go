@@ -81,6 +81,9 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if m == nil || m[1] != "4000" {
 		t.Fatalf("page script did not finish drawing (data-rendered %v); DOM starts %.500s", m, dom)
 	}
+	if ms := regexp.MustCompile(`data-draw-ms="(\d+)"`).FindStringSubmatch(dom); ms != nil {
+		t.Logf("last full draw of %d projects took %s ms", n, ms[1])
+	}
 	items := projectItem.FindAllStringSubmatch(dom, -1)
 	if len(items) != n {
 		t.Fatalf("rendered list has %d projects, want %d", len(items), n)

@@ -55,7 +55,7 @@ func layout(nodes []Node, deps [][]int) []placement {
 	orderLayers(n, deps, layers)
 
 	out := make([]placement, n)
-	perRow := max(24, int(math.Ceil(math.Sqrt(float64(n))*1.6)))
+	perRow := rowLength(nodes, layers)
 	y := 0.0
 	for li, l := range layers {
 		for start := 0; start < len(l); start += perRow {
@@ -75,6 +75,40 @@ func layout(nodes []Node, deps [][]int) []placement {
 		y += layerGap - rowGap
 	}
 	return out
+}
+
+// targetAspect is the width:height ratio wide layers are wrapped towards,
+// about that of a browser window beside the side panel.
+const targetAspect = 1.5
+
+// rowLength picks how many boxes a row holds so the drawing's aspect ratio
+// comes closest to targetAspect.
+func rowLength(nodes []Node, layers [][]int) int {
+	if len(nodes) == 0 {
+		return 1
+	}
+	total := 0.0
+	widest := 0
+	for _, n := range nodes {
+		total += nodeWidth(n.Name) + nodeGapX
+	}
+	for _, l := range layers {
+		widest = max(widest, len(l))
+	}
+	avg := total / float64(len(nodes))
+	best, bestScore := widest, math.Inf(1)
+	for per := 4; per <= widest; per++ {
+		rows := 0
+		for _, l := range layers {
+			rows += (len(l) + per - 1) / per
+		}
+		w := float64(per) * avg
+		h := float64(rows)*rowGap + float64(len(layers))*(layerGap-rowGap)
+		if score := math.Abs(math.Log(w / h / targetAspect)); score < bestScore {
+			best, bestScore = per, score
+		}
+	}
+	return max(1, best)
 }
 
 func rank(t string) int {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -151,5 +152,21 @@ func TestLayoutIsDeterministic(t *testing.T) {
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Error("the page depends on the order of the projects")
+	}
+}
+
+func TestLayoutAspect(t *testing.T) {
+	for _, n := range []int{20, 400, 4000} {
+		pd := buildPage(sampleView(n))
+		x0, x1, y0, y1 := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+		for _, p := range pd.Nodes {
+			x0, x1 = math.Min(x0, p.X-p.W/2), math.Max(x1, p.X+p.W/2)
+			y0, y1 = math.Min(y0, p.Y), math.Max(y1, p.Y)
+		}
+		// Small graphs may be narrower; big ones wrap towards targetAspect.
+		aspect := (x1 - x0) / (y1 - y0 + nodeHeight)
+		if n >= 400 && (aspect < 0.7 || aspect > 3) {
+			t.Errorf("%d projects: drawing is %.0f x %.0f (aspect %.2f), want near %.1f", n, x1-x0, y1-y0, aspect, targetAspect)
+		}
 	}
 }

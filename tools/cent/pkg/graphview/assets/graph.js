@@ -128,8 +128,8 @@
     Object.keys(deps).forEach(function (x) { focusSet[x] = 1; });
     Object.keys(dependents).forEach(function (x) { focusSet[x] = 1; });
     items[k].classList.add("selected");
-    items[k].scrollIntoView({ block: "nearest" });
     showDetails(k, Object.keys(deps).length - 1, Object.keys(dependents).length - 1);
+    items[k].scrollIntoView({ block: "nearest" });
     if (center) fitTo(Object.keys(focusSet).map(Number), 1.2);
     redraw();
   }
@@ -235,6 +235,7 @@
   }
   function draw() {
     pending = false;
+    var t0 = window.performance ? performance.now() : 0;
     var dpr = window.devicePixelRatio || 1;
     var w = canvas.clientWidth, h = canvas.clientHeight;
     if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
@@ -248,6 +249,7 @@
     drawEdges(x0, y0, x1, y1);
     drawNodes(x0, y0, x1, y1);
     document.body.setAttribute("data-rendered", String(N));
+    if (t0) document.body.setAttribute("data-draw-ms", String(Math.round(performance.now() - t0)));
   }
   function edgeVisible(a, b, x0, y0, x1, y1) {
     return !(Math.max(a.x, b.x) < x0 || Math.min(a.x, b.x) > x1 || Math.max(a.y, b.y) < y0 || Math.min(a.y, b.y) > y1);
@@ -301,7 +303,8 @@
       ctx.fillStyle = colorOf(n);
       ctx.fillRect(n.x - n.w / 2, n.y - H / 2, n.w, H);
       if (n.a || n.b || k === focus || (matches && matches[k])) {
-        ctx.lineWidth = n.a ? 3 : 2;
+        // Outlines keep a visible width on screen when zoomed out.
+        ctx.lineWidth = Math.min(H / 3, (k === focus ? 3 : n.a ? 2.5 : 2) / Math.min(1, view.scale));
         ctx.strokeStyle = k === focus ? "#000" : (matches && matches[k] && !focusSet) ? "#e6b800" : n.a ? "#d62728" : "#333";
         ctx.setLineDash(n.b ? [4, 3] : []);
         ctx.strokeRect(n.x - n.w / 2, n.y - H / 2, n.w, H);
