@@ -18,6 +18,7 @@ type options struct {
 	workdir string
 	keep    bool
 	nx      bool
+	kinds   bool
 	seed    uint64
 }
 
@@ -33,6 +34,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.workdir, "workdir", "", "where to generate the workspaces (default: a new temporary directory)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the generated workspaces")
 	fs.BoolVar(&o.nx, "nx", false, "also measure Nx with @nx-go/nx-go (needs npm and network access to the npm registry)")
+	fs.BoolVar(&o.kinds, "kinds", false, "instead of timing, check cent's (and with -nx Nx's) affected projects for every change kind against the go list oracle")
 	fs.Uint64Var(&o.seed, "seed", 1, "generator seed")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -63,6 +63,14 @@ func execute(ctx context.Context, o options, args []string, stdout, stderr io.Wr
 	fmt.Fprintf(stdout, "command: go run ./bench/cmd/affectedbench %s\n", strings.Join(args, " "))
 	fmt.Fprintf(stdout, "date: %s, %s, %s/%s, %d CPUs, cent: %s\n\n", time.Now().UTC().Format(time.RFC3339),
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), centLabel(o.cent))
+	if o.kinds {
+		for _, size := range o.sizes {
+			if err := checkKinds(ctx, o, size, filepath.Join(work, size), cent, env, stdout, stderr); err != nil {
+				return fmt.Errorf("%s: %w", size, err)
+			}
+		}
+		return nil
+	}
 	var reports []func()
 	for _, size := range o.sizes {
 		report, err := benchSize(ctx, o, size, filepath.Join(work, size), cent, env, stdout, stderr)

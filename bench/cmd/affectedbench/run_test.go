@@ -83,3 +83,25 @@ func TestFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestKindsWithStandIn(t *testing.T) {
+	// The stand-in reports the same single project for every change.
+	cent := standIn(t, `echo '{"projects":[{"name":"ghost"}]}'`)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-sizes", "tiny", "-kinds", "-cent", cent}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"| change | oracle | cent |",
+		"| non-go | 0 | 0 missing, 1 extra |",
+		"| test-only | 1 | 1 missing, 1 extra |",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if !regexp.MustCompile(`\| root-util \| (\d+) \| (\d+) missing, 1 extra \|`).MatchString(text) {
+		t.Errorf("root-util row missing:\n%s", text)
+	}
+}
