@@ -181,7 +181,9 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 		mode = task.OutputMode(o.Output)
 	}
 	printer := task.NewPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), mode, isTerminal(cmd.ErrOrStderr()))
-	// Cache warnings go through the printer, which serialises every line.
+	// Cache warnings go through the printer, which serialises every line;
+	// uploads run in the background (Close waits for them).
+	o.cache.AsyncUpload = true
 	c, err := o.cache.open(ctx, noteWriter{printer})
 	if err != nil {
 		return err

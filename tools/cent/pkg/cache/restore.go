@@ -146,7 +146,7 @@ func (c *Cache) restoreOutputs(ctx context.Context, e *Entry, root string) error
 				return fmt.Errorf("restoring %s: %w", o.Path, err)
 			}
 		}
-		if upToDate(r, o) {
+		if c.upToDate(r, root, o) {
 			return nil
 		}
 		tmp := dir + prefix + base
@@ -180,6 +180,11 @@ func (c *Cache) restoreOutputs(ctx context.Context, e *Entry, root string) error
 			return fmt.Errorf("restoring entry %s: %s: %w", e.Key, e.Outputs[i].Path, err)
 		}
 		st[i].tmp = ""
+		if fi, err := r.Lstat(s.dst); err == nil {
+			if abs := absOutput(root, s.dst); abs != "" {
+				c.writeStamp(abs, fi, e.Outputs[i].Digest)
+			}
+		}
 	}
 	return nil
 }
@@ -212,13 +217,18 @@ func (c *Cache) stageFile(ctx context.Context, e *Entry, r *os.Root, o Output, t
 }
 
 // upToDate reports whether root already holds o: a regular file (not a
-// link) with its size, mode and content digest. Hashing a file in place
-// costs far less than writing, renaming and unlinking one, and a task
-// re-run over unchanged outputs is the common case.
-func upToDate(r *os.Root, o Output) bool {
+// link) with its size, mode and content digest. A matching stamp answers
+// without reading the file; otherwise hashing it in place costs far less
+// than writing, renaming and unlinking one, and a task re-run over unchanged
+// outputs is the common case.
+func (c *Cache) upToDate(r *os.Root, root string, o Output) bool {
 	fi, err := r.Lstat(o.Path)
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != o.Size || fi.Mode().Perm() != o.Mode {
 		return false
+	}
+	abs := absOutput(root, o.Path)
+	if abs != "" && c.stampMatches(abs, fi, o.Digest) {
+		return true
 	}
 	f, err := r.Open(o.Path)
 	if err != nil {
@@ -226,5 +236,19 @@ func upToDate(r *os.Root, o Output) bool {
 	}
 	defer f.Close()
 	d, n, err := SumReader(f)
-	return err == nil && n == o.Size && d == o.Digest
+	if err != nil || n != o.Size || d != o.Digest {
+		return false
+	}
+	if fi2, err := f.Stat(); err == nil && abs != "" && sameStat(fi, fi2) {
+		c.writeStamp(abs, fi2, d)
+	}
+	return true
+}
+
+// sameStat reports whether two stats of one file agree (it did not change
+// while being hashed).
+func sameStat(a, b os.FileInfo) bool {
+	ka, ok1 := statKey(a)
+	kb, ok2 := statKey(b)
+	return ok1 && ok2 && ka == kb
 }

@@ -92,6 +92,11 @@ func (c *Cache) ingestFile(ctx context.Context, root, rel string) (Output, error
 	if err != nil {
 		return Output{}, fmt.Errorf("saving output %s: %w", rel, err)
 	}
+	if fi2, err := f.Stat(); err == nil && sameStat(fi, fi2) {
+		if abs := absOutput(root, rel); abs != "" {
+			c.writeStamp(abs, fi2, d)
+		}
+	}
 	return Output{Path: rel, Mode: fileMode(fi), Size: n, Digest: d}, nil
 }
 
