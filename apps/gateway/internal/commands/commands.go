@@ -12,9 +12,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/centuria/centuria/apps/gateway/internal/auth"
 	"github.com/centuria/centuria/apps/gateway/internal/config"
@@ -88,7 +88,15 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) in
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	access := slog.New(slog.NewJSONHandler(stdout, nil))
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	stopTracing, err := setupTracing(ctx, os.Getenv)
+	if err != nil {
+		log.Error("tracing disabled", "err", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(sctx)
+	}()
 	g, err := gateway.New(cfg, gateway.Options{Log: log, AccessLog: access, TracerProvider: otel.GetTracerProvider(),
 		Propagator: otel.GetTextMapPropagator(), Getenv: os.Getenv})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheck(t *testing.T) {
@@ -50,4 +51,26 @@ func TestExampleConfigChecks(t *testing.T) {
 	if code := Run(context.Background(), []string{"-check", "../../config.example.yaml"}, &out, &errb); code != 0 {
 		t.Fatalf("example config: %s", errb.String())
 	}
+}
+
+func TestSetupTracing(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	stop, err := setupTracing(context.Background(), getenv)
+	if err != nil || stop(context.Background()) != nil {
+		t.Fatalf("no endpoint: %v", err)
+	}
+	env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:1"
+	env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "carrier-pigeon"
+	if _, err := setupTracing(context.Background(), getenv); err == nil || !strings.Contains(err.Error(), "carrier-pigeon") {
+		t.Fatalf("bad protocol: %v", err)
+	}
+	env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf"
+	stop, err = setupTracing(context.Background(), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = stop(ctx) // nothing listens; shutting down must still return
 }
