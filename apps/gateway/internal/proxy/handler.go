@@ -105,6 +105,20 @@ type reqState struct {
 
 type stateKey struct{}
 
+// stateCtx carries the request state in the context with one allocation
+// (context.WithValue plus a separate state would take two).
+type stateCtx struct {
+	context.Context
+	st reqState
+}
+
+func (c *stateCtx) Value(key any) any {
+	if key == (stateKey{}) {
+		return &c.st
+	}
+	return c.Context.Value(key)
+}
+
 // recorder captures the status and size for logs and metrics.
 type recorder struct {
 	http.ResponseWriter
@@ -208,11 +222,11 @@ func (h *Handler) serve(w *recorder, r *http.Request, st *active, rid string) (*
 	if route.limiter != nil && !h.limit(w, r, route, st, id, peer, xff) {
 		return route, ""
 	}
-	rs := &reqState{route: route, path: path, identity: id, peer: peer, xff: xff, requestID: rid, tls: r.TLS != nil}
+	sc := &stateCtx{Context: r.Context(), st: reqState{route: route, path: path, identity: id, peer: peer, xff: xff, requestID: rid, tls: r.TLS != nil}}
 	if !st.trusted.trusted(peer) {
-		rs.xff = nil
+		sc.st.xff = nil
 	}
-	route.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, rs)))
+	route.proxy.ServeHTTP(w, r.WithContext(sc))
 	return route, ""
 }
 
@@ -307,14 +321,17 @@ func (h *Handler) rewriter(route *Route) func(*httputil.ProxyRequest) {
 			}
 			client = prior + ", " + client
 		}
-		hdr["X-Forwarded-For"] = []string{client}
-		hdr["X-Forwarded-Host"] = []string{pr.In.Host}
+		proto := "http"
 		if rs.tls {
-			hdr["X-Forwarded-Proto"] = []string{"https"}
-		} else {
-			hdr["X-Forwarded-Proto"] = []string{"http"}
+			proto = "https"
 		}
-		hdr[h.ridHeader] = []string{rs.requestID}
+		// One backing array for the four values instead of four slices.
+		vals := [...]string{client, pr.In.Host, proto, rs.requestID}
+		v := vals[:]
+		hdr["X-Forwarded-For"] = v[0:1:1]
+		hdr["X-Forwarded-Host"] = v[1:2:2]
+		hdr["X-Forwarded-Proto"] = v[2:3:3]
+		hdr[h.ridHeader] = v[3:4:4]
 		if rs.identity != nil {
 			for _, kv := range rs.identity.Headers {
 				hdr[kv[0]] = []string{kv[1]}
