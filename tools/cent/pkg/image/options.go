@@ -74,7 +74,7 @@ type Options struct {
 	LDFlags   []string
 	// Jobs bounds the platforms compiled at once (default 2).
 	Jobs int
-	// Timeout bounds the compilation when ctx has no deadline (default 10m).
+	// Timeout bounds the compilation when ctx has no deadline (default 30m).
 	Timeout time.Duration
 }
 
@@ -115,7 +115,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Jobs = 2
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Minute
+		o.Timeout = 30 * time.Minute
 	}
 	return o, nil
 }
