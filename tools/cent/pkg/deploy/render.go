@@ -87,13 +87,13 @@ func (r *Renderer) Render(ctx context.Context, app *Application) ([]Manifest, er
 	if err != nil {
 		return nil, fmt.Errorf("Application %q: spec.source.path: %w", app.Name, err)
 	}
-	lc, err := r.loadChart(chartDir)
-	if err != nil {
-		return nil, fmt.Errorf("%w: Application %q: %w", ErrRender, app.Name, err)
-	}
 	sources, err := r.valueSources(app, chartDir)
 	if err != nil {
 		return nil, err
+	}
+	lc, err := r.loadChart(chartDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Application %q: %w", ErrRender, app.Name, err)
 	}
 	user := map[string]any{}
 	for _, s := range sources {
