@@ -48,6 +48,7 @@ const (
 	helperDB     = "CENTURIA_OUTBOX_HELPER_DB"
 	helperNATS   = "CENTURIA_OUTBOX_HELPER_NATS"
 	helperPrefix = "CENTURIA_OUTBOX_HELPER_PREFIX"
+	helperBounce = "CENTURIA_OUTBOX_HELPER_PGBOUNCER"
 )
 
 // TestRelayProcessHelper is not a test: TestCrashRelayProcessesAndNATS runs
@@ -59,7 +60,7 @@ func TestRelayProcessHelper(t *testing.T) {
 		return
 	}
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, postgres.Config{URL: dbURL})
+	db, err := postgres.Open(ctx, postgres.Config{URL: dbURL, PgBouncer: os.Getenv(helperBounce) == "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,11 @@ func TestCrashRelayProcessesAndNATS(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for i := range 8 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestRelayProcessHelper$", "-test.count=1")
-		cmd.Env = append(os.Environ(), helperDB+"="+direct, helperNATS+"="+ns.URL(), helperPrefix+"="+e.prefix)
+		bounce := "0"
+		if db.Config().PgBouncer {
+			bounce = "1"
+		}
+		cmd.Env = append(os.Environ(), helperDB+"="+db.Config().URL, helperBounce+"="+bounce, helperNATS+"="+ns.URL(), helperPrefix+"="+e.prefix)
 		testenv.Must(t, cmd.Start(), "starting relay process")
 		time.Sleep(time.Duration(50+rnd.IntN(250)) * time.Millisecond)
 		if i%3 == 1 {

@@ -5,6 +5,7 @@ package platformtest
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -27,10 +28,17 @@ const (
 // Modes lists both modes; tests run once per mode.
 var Modes = []Mode{Direct, PgBouncer}
 
+// EnvAllThroughPgBouncer, set to 1, sends every test's pool through
+// PgBouncer, including tests written for Direct mode.
+const EnvAllThroughPgBouncer = "CENTURIA_TEST_ALL_PGBOUNCER"
+
 // DB opens a pool on a fresh database, reached as mode says, and returns it
 // with the database's direct URL (for LISTEN and session work).
 func DB(t testing.TB, mode Mode) (db *postgres.DB, directURL string) {
 	t.Helper()
+	if os.Getenv(EnvAllThroughPgBouncer) == "1" {
+		mode = PgBouncer
+	}
 	directURL = testenv.Postgres(t)
 	cfg := postgres.Config{URL: directURL, DirectURL: directURL, MaxConns: 8}
 	if mode == PgBouncer {
