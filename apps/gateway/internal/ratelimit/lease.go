@@ -77,6 +77,14 @@ func (l *Leased) Allow(ctx context.Context, key string) (Result, error) {
 				delete(sh.m, k)
 			}
 		}
+		// Still full: drop arbitrary leases. Their tokens are lost, which
+		// only ever passes fewer requests.
+		for k := range sh.m {
+			if len(sh.m) < maxLeasesPerShard*7/8 {
+				break
+			}
+			delete(sh.m, k)
+		}
 	}
 	if ls := sh.m[key]; ls != nil && now.Before(ls.expires) {
 		// Another request leased concurrently: keep both leases' tokens.
