@@ -113,8 +113,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			if base > 0 {
 				ratio = fmt.Sprintf("%.1f×", r.rate/base)
 			}
+			p50, p99, pmax := ms(r.p50), ms(r.p99), ms(r.max)
+			if sc.drain {
+				p50, p99, pmax = "-", "-", "-" // the relay starts after the commits
+			}
 			fmt.Fprintf(out, "| %s | %s | %.0f | %.0f | %s | %s | %s | %d | %d | %s |\n", sc.name, r.system, r.produced, r.rate,
-				ms(r.p50), ms(r.p99), ms(r.max), r.lost, r.dup, ratio)
+				p50, p99, pmax, r.lost, r.dup, ratio)
 		}
 	}
 	return nil
