@@ -181,6 +181,7 @@ type Relay struct {
 	leaseUntil time.Time
 	listening  bool
 	graceDelay time.Duration
+	now        func() time.Time
 	// afterPublish, when set by tests, runs between the publish acks and
 	// the delete of a batch.
 	afterPublish func(ctx context.Context)
@@ -205,6 +206,7 @@ func NewRelay(db DB, nc *nats.Conn, cfg RelayConfig) (*Relay, error) {
 		tracer:     cfg.TracerProvider.Tracer("github.com/centuria/centuria/libs/platform/outbox"),
 		wake:       make(chan struct{}, 1),
 		graceDelay: graceDelay,
+		now:        time.Now,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,7 +14,8 @@ import (
 // wakes on NOTIFY (when ListenURL is set) and polls every PollInterval as a
 // safety net; after a full or non-empty batch it polls again at once, and
 // after an error it backs off exponentially up to RetryMax. Errors are
-// logged and retried, never returned.
+// logged and retried, never returned. Call Run once per Relay; run more
+// replicas as more Relays.
 func (r *Relay) Run(ctx context.Context) error {
 	if r.cfg.ListenURL != "" {
 		done := make(chan struct{})
@@ -106,7 +108,8 @@ const (
 	graceDelay = 10 * time.Millisecond
 )
 
-// setListening flips the outbox_wakeup flag that makes Add notify. Failures are logged: polling covers them.
+// setListening flips the outbox_wakeup flag that makes Add notify.
+// Failures are logged: polling covers them.
 func (r *Relay) setListening(ctx context.Context, on bool) {
 	if _, err := r.db.Exec(ctx, "UPDATE outbox_wakeup SET listening = $1 WHERE id = 1 AND listening <> $1", on); err != nil {
 		if ctx.Err() == nil {
@@ -174,7 +177,7 @@ func (r *Relay) listen(ctx context.Context) {
 // holdLease acquires or renews the relay lease and reports whether this
 // replica holds it. It renews at most every LeaseTTL/3.
 func (r *Relay) holdLease(ctx context.Context) (bool, error) {
-	now := time.Now()
+	now := r.now()
 	if now.Before(r.leaseUntil.Add(-2 * r.cfg.LeaseTTL / 3)) {
 		return true, nil
 	}
@@ -184,7 +187,7 @@ VALUES ($1, $2, now() + $3 * interval '1 millisecond')
 ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
 	WHERE l.owner = EXCLUDED.owner OR l.expires_at < now()
 RETURNING owner`, r.cfg.LeaseName, r.cfg.Owner, r.cfg.LeaseTTL.Milliseconds()).Scan(&owner)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		r.leaseUntil = time.Time{}
 		return false, nil
 	}
