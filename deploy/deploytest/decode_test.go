@@ -12,8 +12,6 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
-
-	"github.com/centuria/centuria/tools/cent/pkg/deploy"
 )
 
 // objects are one release's manifests decoded into API types.
@@ -33,7 +31,7 @@ type objects struct {
 // errors) into its Kubernetes API type; Istio kinds, which have no Go types
 // here, decode into unstructured objects that the checks read field by
 // field. An unexpected kind, or a kind rendered twice, is an error.
-func decode(ms []deploy.Manifest) (*objects, error) {
+func decode(ms []manifest) (*objects, error) {
 	o := &objects{}
 	seen := map[string]bool{}
 	for _, m := range ms {
@@ -99,7 +97,7 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 }
 
 func TestStrictDecodeRejectsUnknownField(t *testing.T) {
-	ms := []deploy.Manifest{{Template: "x.yaml", APIVersion: "v1", Kind: "Service", Name: "x",
+	ms := []manifest{{Template: "x.yaml", APIVersion: "v1", Kind: "Service", Name: "x",
 		Content: "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\nspec:\n  selectr: {}\n"}}
 	if _, err := decode(ms); err == nil {
 		t.Fatal("a misspelt field decoded without error")

@@ -1,8 +1,8 @@
 package deploytest
 
 import (
-	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,7 +10,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/centuria/centuria/tools/cent/pkg/deploy"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	"sigs.k8s.io/yaml"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -28,15 +32,58 @@ func repoRoot(t testing.TB) string {
 	return root
 }
 
-// loadAppSet reads the real ApplicationSet.
-func loadAppSet(t testing.TB) *deploy.ApplicationSet {
+// manifest is one rendered object.
+type manifest struct {
+	Template, APIVersion, Kind, Name, Content string
+}
+
+// renderChart renders the service chart with the Helm SDK, offline, as
+// helm template (and ArgoCD's repo server) would: chart defaults coalesced
+// with the values file, values.schema.json enforced, objects sorted in
+// install order with hooks last. release is also the namespace.
+func renderChart(t testing.TB, release, valuesFile string) ([]manifest, error) {
 	t.Helper()
-	root := repoRoot(t)
-	set, err := deploy.LoadApplicationSet(filepath.Join(root, deploy.ApplicationSetFile), deploy.ApplicationSetFile)
+	ch, err := loader.Load(filepath.Join(repoRoot(t), "deploy", "charts", "service"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return set
+	vals, err := chartutil.ReadValuesFile(valuesFile)
+	if err != nil {
+		return nil, err
+	}
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = chartutil.KubeVersion{Version: "v1.33.0"}
+	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{Name: release, Namespace: release, Revision: 1, IsInstall: true}, caps)
+	if err != nil {
+		return nil, err
+	}
+	files, err := engine.Render(ch, top)
+	if err != nil {
+		return nil, err
+	}
+	hooks, generic, err := releaseutil.SortManifests(files, caps.APIVersions, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hooks {
+		generic = append(generic, releaseutil.Manifest{Name: h.Path, Content: h.Manifest})
+	}
+	out := make([]manifest, 0, len(generic))
+	for _, m := range generic {
+		var head struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Metadata   struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(m.Content), &head); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Name, err)
+		}
+		out = append(out, manifest{Template: m.Name, APIVersion: head.APIVersion, Kind: head.Kind,
+			Name: head.Metadata.Name, Content: strings.TrimSpace(m.Content) + "\n"})
+	}
+	return out, nil
 }
 
 // render is one rendered release: an app of the repository or a fixture.
@@ -44,51 +91,31 @@ type render struct {
 	name      string // golden file stem
 	release   string
 	values    string // workspace-relative values file
-	manifests []deploy.Manifest
+	manifests []manifest
 }
 
-// renderFixture renders the chart with a values file the way the
-// ApplicationSet's Applications do (same chart path, value file relative to
-// it), with release name release.
-func renderFixture(t testing.TB, release, valuesFile string) ([]deploy.Manifest, error) {
-	t.Helper()
-	root := repoRoot(t)
-	set := loadAppSet(t)
-	rel, err := filepath.Rel(filepath.Join(root, "deploy", "charts", "service"), filepath.Join(root, filepath.FromSlash(valuesFile)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := &deploy.Application{
-		Name: release,
-		Source: deploy.Source{
-			RepoURL: set.Generators[0].RepoURL,
-			Path:    "deploy/charts/service",
-			Helm:    &deploy.Helm{ReleaseName: release, ValueFiles: []string{filepath.ToSlash(rel)}},
-		},
-		Destination: deploy.Destination{Namespace: release},
-	}
-	return deploy.NewRenderer(root, set, "").Render(context.Background(), app)
-}
-
-// allRenders renders every Application the ApplicationSet generates from the
-// repository and every fixture under testdata/values.
+// allRenders renders every apps/<app>/deploy/values.yaml of the repository
+// (release and namespace <app>, as the ApplicationSet deploys them) and
+// every fixture under testdata/values.
 func allRenders(t *testing.T) []render {
 	t.Helper()
 	root := repoRoot(t)
-	results, err := deploy.Preview(context.Background(), root, deploy.Options{})
+	apps, err := filepath.Glob(filepath.Join(root, "apps", "*", "deploy", "values.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) == 0 {
-		t.Fatal("the ApplicationSet generates no Application from this repository")
+	if len(apps) == 0 {
+		t.Fatal("no apps/*/deploy/values.yaml in the repository")
 	}
 	var out []render
-	for _, r := range results {
-		if r.Err != nil {
-			t.Fatalf("%s: %v", r.Application.Name, r.Err)
+	for _, f := range apps {
+		app := filepath.Base(filepath.Dir(filepath.Dir(f)))
+		ms, err := renderChart(t, app, f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
 		}
-		out = append(out, render{name: "app-" + r.Application.Name, release: r.Application.Name,
-			values: r.Application.File, manifests: r.Manifests})
+		rel, _ := filepath.Rel(root, f)
+		out = append(out, render{name: "app-" + app, release: app, values: filepath.ToSlash(rel), manifests: ms})
 	}
 	fixtures, err := filepath.Glob(filepath.Join("testdata", "values", "*.yaml"))
 	if err != nil {
@@ -99,19 +126,19 @@ func allRenders(t *testing.T) []render {
 	}
 	for _, f := range fixtures {
 		stem := strings.TrimSuffix(filepath.Base(f), ".yaml")
-		values := "deploy/deploytest/testdata/values/" + filepath.Base(f)
-		ms, err := renderFixture(t, "fx-"+stem, values)
+		ms, err := renderChart(t, "fx-"+stem, f)
 		if err != nil {
 			t.Fatalf("fixture %s: %v", f, err)
 		}
-		out = append(out, render{name: "fixture-" + stem, release: "fx-" + stem, values: values, manifests: ms})
+		out = append(out, render{name: "fixture-" + stem, release: "fx-" + stem,
+			values: "deploy/deploytest/testdata/values/" + filepath.Base(f), manifests: ms})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
 
 // stream joins manifests into one YAML stream, as helm template prints it.
-func stream(ms []deploy.Manifest) string {
+func stream(ms []manifest) string {
 	var b strings.Builder
 	for _, m := range ms {
 		b.WriteString("---\n# Source: " + m.Template + "\n" + m.Content)
