@@ -393,3 +393,33 @@ func TestDeclarationsAreIdempotentAndValidated(t *testing.T) {
 		t.Errorf("duplicate handler: %v", err)
 	}
 }
+
+func TestPanickingHandlerIsRetriedThenDeadLettered(t *testing.T) {
+	e := setup(t, platformtest.Direct)
+	s := e.subscriber(t, events.SubscriberConfig{MaxDeliver: 2})
+	var calls atomic.Int32
+	testenv.Must(t, events.Handle(s, "order.created", func(ctx context.Context, tx pgx.Tx, ev events.Event[order]) error {
+		calls.Add(1)
+		if err := recordEffect(ctx, tx, ev); err != nil {
+			return err
+		}
+		panic("nil map")
+	}), "handle")
+	e.publish(t, "order.created", "p-1", `{"id":"o-1"}`, nil)
+	run(t, s)
+	platformtest.Eventually(t, "dead letter", func() bool {
+		st, err := e.js.Stream(context.Background(), e.stream+"_DLQ")
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(context.Background())
+		return err == nil && info.State.Msgs == 1
+	})
+	dl := platformtest.ReadStream(t, e.js, e.stream+"_DLQ")[0]
+	if r := dl.Header.Get(events.HeaderDLQReason); !strings.Contains(r, "handler panicked: nil map") || calls.Load() != 2 {
+		t.Fatalf("reason %q after %d calls", r, calls.Load())
+	}
+	if n := e.effects(t); n != 0 {
+		t.Fatalf("%d effects committed by a panicking handler", n)
+	}
+}

@@ -300,7 +300,14 @@ func (s *Subscriber) handle(ctx context.Context, env Envelope, msg jetstream.Msg
 	if d == nil {
 		return fmt.Errorf("%w: %q has no handler in consumer %s", ErrUnknownEventType, env.Type, s.cfg.Durable)
 	}
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) (err error) {
+		defer func() {
+			// A panicking handler is a failed delivery: retried, then
+			// dead-lettered, and the transaction rolls back.
+			if p := recover(); p != nil {
+				err = fmt.Errorf("handler panicked: %v", p)
+			}
+		}()
 		tag, err := tx.Exec(ctx, "INSERT INTO events_inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", s.cfg.Durable, env.ID)
 		if err != nil {
 			return fmt.Errorf("recording event in inbox: %w", err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -305,7 +306,7 @@ func (r *Relay) message(rw *row) *nats.Msg {
 	m := nats.NewMsg(r.Subject(rw.aggType, rw.eventType))
 	ct := ""
 	for k, v := range rw.headers {
-		if k == "content-type" || k == "Content-Type" {
+		if strings.EqualFold(k, events.HeaderContentType) {
 			ct = v
 			continue
 		}
