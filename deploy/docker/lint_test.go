@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/moby/buildkit/client/llb"
@@ -19,10 +20,18 @@ import (
 
 // offlineResolver answers BuildKit's base image look-ups without a
 // registry: every base is a linux image with the Go image's environment.
-type offlineResolver struct{ seen []string }
+// BuildKit resolves stages concurrently.
+type offlineResolver struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+var _ sourceresolver.ImageMetaResolver = (*offlineResolver)(nil)
 
 func (r *offlineResolver) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	r.mu.Lock()
 	r.seen = append(r.seen, ref)
+	r.mu.Unlock()
 	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
 		p = *opt.ImageOpt.Platform
