@@ -202,3 +202,15 @@ func TestHTMLFocusAndSearchInChromium(t *testing.T) {
 		t.Errorf("search app-00 shows %d projects, want 60", shown)
 	}
 }
+
+// TestHTMLEmptyGraphInChromium loads a page without projects.
+func TestHTMLEmptyGraphInChromium(t *testing.T) {
+	bin := chromium(t)
+	dom := string(runChromium(t, bin, writePage(t, View{Title: "empty"}), "", "--dump-dom"))
+	if m := renderedAttr.FindStringSubmatch(dom); m == nil || m[1] != "0" {
+		t.Fatalf("empty page did not draw (data-rendered %v)", m)
+	}
+	if !strings.Contains(dom, `<div id="count">0 projects</div>`) {
+		t.Error("empty page does not say it has no projects")
+	}
+}

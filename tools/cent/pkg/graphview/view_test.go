@@ -170,3 +170,21 @@ func TestLayoutAspect(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyAndSelfLoop(t *testing.T) {
+	for _, v := range []View{
+		{},
+		{Projects: []Node{{Name: "solo"}}, Edges: []Edge{{From: "solo", To: "solo"}}, Cycles: [][]string{{"solo"}}},
+	} {
+		var b bytes.Buffer
+		if err := RenderHTML(&b, v); err != nil {
+			t.Fatal(err)
+		}
+		checkPage(t, b.String(), true)
+		b.Reset()
+		if err := RenderDOT(&b, v); err != nil {
+			t.Fatal(err)
+		}
+		checkDOTQuoting(t, b.String())
+	}
+}
