@@ -72,7 +72,46 @@ func newDeployCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	addDeployPreviewFlags(preview, o)
-	cmd.AddCommand(preview)
+	cmd.AddCommand(preview, newDeploySetImageCmd(g))
+	return cmd
+}
+
+// deploySetImageOptions are the flags of cent deploy set-image.
+type deploySetImageOptions struct {
+	Digest         string
+	ApplicationSet string
+}
+
+func addDeploySetImageFlags(cmd *cobra.Command, o *deploySetImageOptions) {
+	cmd.Flags().StringVar(&o.Digest, "digest", "", "image digest to deploy (sha256:<64 hex>)")
+	cmd.Flags().StringVar(&o.ApplicationSet, "appset", deploy.ApplicationSetFile, "workspace-relative ApplicationSet file")
+}
+
+// newDeploySetImageCmd writes an image digest into the values file the
+// ApplicationSet reads for an app: CI's image job runs it after a push.
+func newDeploySetImageCmd(g *globalOptions) *cobra.Command {
+	o := &deploySetImageOptions{}
+	cmd := &cobra.Command{
+		Use:   "set-image APP --digest sha256:...",
+		Short: "Write an image digest into the app's deploy values (one-line change)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Digest == "" {
+				return fmt.Errorf("--digest is required")
+			}
+			ws, err := loadWorkspace(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			file, err := deploy.SetAppImageDigest(cmd.Context(), ws.Root, o.ApplicationSet, args[0], o.Digest)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: image.digest %s\n", file, o.Digest)
+			return nil
+		},
+	}
+	addDeploySetImageFlags(cmd, o)
 	return cmd
 }
 

@@ -142,3 +142,18 @@ func TestDeployPreviewReportsBadValues(t *testing.T) {
 		t.Errorf("the other app must still render:\n%s", out)
 	}
 }
+
+func TestDeploySetImage(t *testing.T) {
+	dir := deployWorkspace(t, map[string]string{"orders": "image:\n  repository: r/orders\n  tag: main\n  allowTag: true\n"})
+	code, out, errOut := runCentDeploy(t, dir, "deploy", "set-image", "orders", "--digest", testDigest)
+	if code != 0 || !strings.Contains(out, "apps/orders/deploy/values.yaml") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	code, out, _ = runCentDeploy(t, dir, "deploy", "preview", "--app", "orders")
+	if code != 0 || !strings.Contains(out, "image: r/orders@"+testDigest) {
+		t.Errorf("after set-image the Deployment does not use the digest:\n%s", out)
+	}
+	if code, _, errOut = runCentDeploy(t, dir, "deploy", "set-image", "orders", "--digest", "sha256:bad"); code == 0 || !strings.Contains(errOut, "image.digest") {
+		t.Errorf("bad digest: exit %d, %s", code, errOut)
+	}
+}
