@@ -5,13 +5,8 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
 	"time"
 )
-
-// ErrUnavailable is wrapped when a distributed limiter cannot reach its
-// store.
-var ErrUnavailable = errors.New("rate limiter unavailable")
 
 // Limit is rate requests per period with bursts of up to burst.
 type Limit struct {
