@@ -45,6 +45,7 @@ type Graph struct {
 	Errors map[string][]string `json:"errors,omitempty"`
 
 	bctx       build.Context
+	byProject  map[string][]*Package
 	byPath     map[string]*Package
 	byDir      map[string]*Package
 	importers  map[string][]*Package // import path -> packages importing it (non-test)
@@ -76,9 +77,11 @@ func (g *Graph) index() {
 	g.byDir = make(map[string]*Package, len(g.Packages))
 	g.importers = map[string][]*Package{}
 	g.testUsers = map[string][]*Package{}
+	g.byProject = map[string][]*Package{}
 	for _, p := range g.Packages {
 		g.byPath[p.ImportPath] = p
 		g.byDir[p.Dir] = p
+		g.byProject[p.Project] = append(g.byProject[p.Project], p)
 	}
 	for _, p := range g.Packages {
 		for _, imp := range p.Imports {
@@ -238,15 +241,7 @@ func (g *Graph) Deps(project string) []Dependency { return g.deps[project] }
 func (g *Graph) Dependents(project string) []Dependency { return g.dependents[project] }
 
 // PackagesOf returns the packages of a project, sorted by import path.
-func (g *Graph) PackagesOf(project string) []*Package {
-	var out []*Package
-	for _, p := range g.Packages {
-		if p.Project == project {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (g *Graph) PackagesOf(project string) []*Package { return g.byProject[project] }
 
 // TransitiveDeps returns every project project depends on through edges of
 // the given kinds (all kinds when none are given), sorted, without project

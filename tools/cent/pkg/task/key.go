@@ -60,6 +60,8 @@ type Keyer struct {
 	inputMemo map[string]string   // project + "\x00" + named input -> hash
 	globMemo  map[string][]string // glob -> matching files
 	sumMemo   map[string]string   // module dir + roots -> hash
+	modMemo   map[string]map[*workspace.Module][]string
+	depMemo   map[string][]string
 	sumLines  map[string][]string // module dir -> go.sum lines
 	local     map[string]*modfile.File
 }
@@ -72,6 +74,8 @@ func (k *Keyer) init() {
 	k.inputMemo = map[string]string{}
 	k.globMemo = map[string][]string{}
 	k.sumMemo = map[string]string{}
+	k.modMemo = map[string]map[*workspace.Module][]string{}
+	k.depMemo = map[string][]string{}
 	k.sumLines = map[string][]string{}
 	ws := k.Graph.Workspace
 	for _, f := range k.Files.Files() {
@@ -249,6 +253,19 @@ func (k *Keyer) globFiles(g string) []string {
 // through imports and implicit dependencies, and through test imports too
 // when the target's inputs include test files.
 func (k *Keyer) depProjects(project string, withTests bool) []string {
+	memo := project
+	if withTests {
+		memo += "\x00test"
+	}
+	if d, ok := k.depMemo[memo]; ok {
+		return d
+	}
+	d := k.computeDepProjects(project, withTests)
+	k.depMemo[memo] = d
+	return d
+}
+
+func (k *Keyer) computeDepProjects(project string, withTests bool) []string {
 	if !withTests {
 		return k.Graph.TransitiveDeps(project, graph.Import, graph.Implicit)
 	}
@@ -300,19 +317,11 @@ func (k *Keyer) projectInput(p *workspace.Project, name string) (string, error) 
 // modules the project and its dependencies use, with everything those
 // modules require. When the module graph is unknown it hashes them all.
 func (k *Keyer) goSum(project string, withTests bool) (string, error) {
-	ws := k.Graph.Workspace
 	projects := append([]string{project}, k.depProjects(project, withTests)...)
 	roots := map[*workspace.Module][]string{}
 	for _, pr := range projects {
-		for _, p := range k.Graph.PackagesOf(pr) {
-			mod := ws.ModuleForDir(p.Dir)
-			if mod == nil {
-				continue
-			}
-			roots[mod] = append(roots[mod], p.Modules...)
-			if withTests && pr == project {
-				roots[mod] = append(roots[mod], p.TestModules...)
-			}
+		for m, mods := range k.projectModules(pr, withTests && pr == project) {
+			roots[m] = append(roots[m], mods...)
 		}
 	}
 	mods := make([]*workspace.Module, 0, len(roots))
@@ -332,6 +341,31 @@ func (k *Keyer) goSum(project string, withTests bool) (string, error) {
 		b.WriteString(h + "\n")
 	}
 	return sum(b.String()), nil
+}
+
+// projectModules returns, per workspace module, the external modules the
+// project's packages import (memoized).
+func (k *Keyer) projectModules(project string, withTests bool) map[*workspace.Module][]string {
+	memo := project
+	if withTests {
+		memo += "\x00test"
+	}
+	if m, ok := k.modMemo[memo]; ok {
+		return m
+	}
+	out := map[*workspace.Module][]string{}
+	for _, p := range k.Graph.PackagesOf(project) {
+		mod := k.Graph.Workspace.ModuleForDir(p.Dir)
+		if mod == nil {
+			continue
+		}
+		out[mod] = append(out[mod], p.Modules...)
+		if withTests {
+			out[mod] = append(out[mod], p.TestModules...)
+		}
+	}
+	k.modMemo[memo] = out
+	return out
 }
 
 // moduleSum hashes, for one workspace module, its go directive and the
