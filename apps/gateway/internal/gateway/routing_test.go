@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,4 +265,59 @@ routes:
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Fatalf("slow header connection still open after 10s (read %d bytes)", n)
 	}
+}
+
+// TestRequestSmuggling sends ambiguous framing: whatever the gateway makes
+// of it, a request hidden in a body must not reach a protected upstream
+// without passing the gateway's own checks.
+func TestRequestSmuggling(t *testing.T) {
+	pub, admin := newUpstream(t, "public"), newUpstream(t, "admin")
+	g := startGateway(t, fmt.Sprintf(`
+auth:
+  api_keys:
+    env: K
+routes:
+  - name: admin
+    path_prefix: /admin
+    upstreams: [%q]
+    auth: api_key
+  - name: public
+    path_prefix: /
+    upstreams: [%q]
+`, admin.URL, pub.URL), gateway.Options{Getenv: func(string) string { return "" }})
+	smuggled := "GET /admin/secret HTTP/1.1\r\nHost: gw\r\n\r\n"
+	attacks := map[string]string{
+		"CL.TE":         "POST /x HTTP/1.1\r\nHost: gw\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+		"TE.CL":         "POST /x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n" + fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(smuggled), smuggled),
+		"TE obfuscated": "POST /x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\nContent-Length: 41\r\n\r\n" + smuggled,
+		"double CL":     "POST /x HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\nContent-Length: 41\r\n\r\n" + smuggled,
+	}
+	var wg sync.WaitGroup
+	for name, req := range attacks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", g.Addr("main"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			// Keep the connection open long enough for a hidden second
+			// request to be read and answered, then give up.
+			_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+			_, _ = io.WriteString(c, req)
+			b, _ := io.ReadAll(c)
+			t.Logf("%s: %q", name, firstLine(string(b)))
+		}()
+	}
+	wg.Wait()
+	if n := admin.hits.Load(); n != 0 {
+		t.Fatalf("%d smuggled requests reached the protected upstream", n)
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\r\n")
+	return l
 }
