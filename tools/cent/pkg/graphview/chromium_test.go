@@ -214,3 +214,14 @@ func TestHTMLEmptyGraphInChromium(t *testing.T) {
 		t.Error("empty page does not say it has no projects")
 	}
 }
+
+// TestHTMLInteractionInChromium runs the page's #selftest, which sends
+// synthetic wheel, drag and click events to the canvas handlers.
+func TestHTMLInteractionInChromium(t *testing.T) {
+	bin := chromium(t)
+	dom := string(runChromium(t, bin, writePage(t, sampleView(500)), "#selftest", "--dump-dom"))
+	m := regexp.MustCompile(`data-selftest="([^"]*)"`).FindStringSubmatch(dom)
+	if m == nil || m[1] != "wheel:ok drag:ok click:ok clear:ok" {
+		t.Fatalf("self-test result %v", m)
+	}
+}

@@ -193,7 +193,7 @@
   var drag = null;
   canvas.addEventListener("pointerdown", function (ev) {
     drag = { x: ev.clientX, y: ev.clientY, tx: view.tx, ty: view.ty, moved: false };
-    canvas.setPointerCapture(ev.pointerId);
+    try { canvas.setPointerCapture(ev.pointerId); } catch (e) { /* synthetic or finished pointer */ }
     canvas.classList.add("dragging");
   });
   canvas.addEventListener("pointermove", function (ev) {
@@ -337,7 +337,33 @@
   }
   window.addEventListener("hashchange", fromHash);
 
+  // #selftest drives the real wheel, drag and click handlers with synthetic
+  // events and records what happened in data-selftest, for browser tests.
+  function selfTest() {
+    var r = canvas.getBoundingClientRect(), res = [];
+    function ptr(type, x, y) {
+      canvas.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, pointerId: 1, bubbles: true }));
+    }
+    var cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+    var s0 = view.scale;
+    canvas.dispatchEvent(new WheelEvent("wheel", { deltaY: -300, clientX: cx, clientY: cy, bubbles: true, cancelable: true }));
+    res.push(view.scale > s0 ? "wheel:ok" : "wheel:fail");
+    var tx0 = view.tx, ty0 = view.ty;
+    ptr("pointerdown", cx, cy); ptr("pointermove", cx + 100, cy + 50); ptr("pointerup", cx + 100, cy + 50);
+    res.push(Math.abs(view.tx - tx0 - 100) < 0.5 && Math.abs(view.ty - ty0 - 50) < 0.5 && focus < 0 ? "drag:ok" : "drag:fail");
+    if (N > 0) {
+      var n = nodes[0];
+      view.tx = r.width / 2 - n.x * view.scale; view.ty = r.height / 2 - n.y * view.scale;
+      ptr("pointerdown", cx, cy); ptr("pointerup", cx, cy);
+      res.push(focus === 0 && !details.hidden ? "click:ok" : "click:fail");
+      ptr("pointerdown", r.left + 2, r.top + 2); ptr("pointerup", r.left + 2, r.top + 2);
+      res.push(focus < 0 ? "clear:ok" : "clear:fail");
+    }
+    document.body.setAttribute("data-selftest", res.join(" "));
+  }
+
   fit();
   draw();
   fromHash();
+  if (window.location.hash === "#selftest") selfTest();
 })();
