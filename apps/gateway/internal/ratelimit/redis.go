@@ -71,7 +71,8 @@ func (rl *Redis) Allow(ctx context.Context, key string) (Result, error) {
 
 // take asks for up to want tokens and reports how many were granted.
 func (rl *Redis) take(ctx context.Context, key string, want int64) (Result, int64, error) {
-	if rl.timeout > 0 {
+	// A batched call is bounded by its pipeline's timeout already.
+	if rl.timeout > 0 && rl.batch == nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, rl.timeout)
 		defer cancel()
