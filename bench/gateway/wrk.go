@@ -69,12 +69,26 @@ func wrk(ctx context.Context, o options, t target, d time.Duration, rate float64
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
-	s := string(out)
+	r, err := parseWrk(t.name, string(out))
+	if err != nil {
+		return result{}, err
+	}
+	if m := totalRe.FindStringSubmatch(string(out)); m != nil {
+		if n, _ := strconv.Atoi(m[1]); n > 0 {
+			r.cpuPerReq = time.Duration(cpu / float64(n) * float64(time.Second))
+		}
+	}
+	return r, nil
+}
+
+// parseWrk reads req/s and the 50th and 99th latency percentiles from wrk
+// --latency output; non-2xx responses make the measurement invalid.
+func parseWrk(name, s string) (result, error) {
 	if m := non2xxRe.FindStringSubmatch(s); m != nil {
-		return result{}, fmt.Errorf("%s: %s non-2xx responses; the measurement is invalid\n%s", t.name, m[1], s)
+		return result{}, fmt.Errorf("%s: %s non-2xx responses; the measurement is invalid\n%s", name, m[1], s)
 	}
 	if m := errRe.FindString(s); m != "" {
-		fmt.Printf("  note (%s): %s\n", t.name, m)
+		fmt.Printf("  note (%s): %s\n", name, m)
 	}
 	m := rpsRe.FindStringSubmatch(s)
 	if m == nil {
@@ -94,11 +108,6 @@ func wrk(ctx context.Context, o options, t target, d time.Duration, rate float64
 			r.p50 = dur
 		} else {
 			r.p99 = dur
-		}
-	}
-	if m := totalRe.FindStringSubmatch(s); m != nil {
-		if n, _ := strconv.Atoi(m[1]); n > 0 {
-			r.cpuPerReq = time.Duration(cpu / float64(n) * float64(time.Second))
 		}
 	}
 	if r.p50 == 0 || r.p99 == 0 {
