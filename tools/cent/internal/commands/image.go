@@ -117,6 +117,7 @@ type imageOptions struct {
 	Tarball   string
 	Push      string
 	Tag       string
+	GzipLevel int
 	JSON      bool
 }
 
@@ -158,6 +159,7 @@ built and their digests printed.`,
 	cmd.Flags().StringVar(&o.Tarball, "tarball", "", "write a docker-loadable tarball `file` (first --platform only)")
 	cmd.Flags().StringVar(&o.Push, "push", "", "push to `repo`/APP:TAG")
 	cmd.Flags().StringVar(&o.Tag, "tag", "latest", "image tag")
+	cmd.Flags().IntVar(&o.GzipLevel, "gzip-level", image.DefaultGzipLevel, "gzip `level` (1-9) of the binary layer; it changes the digest")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the results as JSON")
 	return cmd
 }
@@ -266,6 +268,7 @@ func (o *imageOptions) buildOne(cmd *cobra.Command, g *globalOptions, ws *worksp
 		return imageResult{}, err
 	}
 	opts.SBOM = o.SBOM
+	opts.GzipLevel = o.GzipLevel
 	opts.BuildTags = o.affected.platform.Tags
 	idx, err := image.Build(ctx, opts)
 	if err != nil {

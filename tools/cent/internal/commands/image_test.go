@@ -220,6 +220,7 @@ func TestImageCommandSelection(t *testing.T) {
 		{[]string{"image", "hello", "--platform", "windows/amd64"}, "only linux images"},
 		{[]string{"image", "hello", "--source-date-epoch", "yesterday"}, "--source-date-epoch"},
 		{[]string{"image", "hello", "--tag", "bad tag"}, "--tag"},
+		{[]string{"image", "hello", "--gzip-level", "12"}, "GzipLevel 12 not in 1..9"},
 		{[]string{"image", "hello", "--base-image", "oci:"}, "--base-image"},
 		{[]string{"image", "hello", "--platform", "linux/amd64", "--ca-bundle", "missing.pem"}, "--ca-bundle"},
 		{[]string{"sbom", "hello", "--platform", "linux/amd64,linux/arm64"}, "name one platform"},

@@ -92,7 +92,7 @@ func (s *scratchBase) Image(_ context.Context, p v1.Platform) (v1.Image, error) 
 	if err != nil {
 		return nil, err
 	}
-	layer, err := newLayer(tarData, types.OCILayer)
+	layer, err := newLayer(tarData, types.OCILayer, DefaultGzipLevel)
 	if err != nil {
 		return nil, err
 	}

@@ -128,7 +128,7 @@ func layerBinary(base v1.Image, o Options, bin []byte) (v1.Image, error) {
 	if mt == types.DockerManifestSchema2 {
 		layerType = types.DockerLayer
 	}
-	layer, err := newLayer(tarData, layerType)
+	layer, err := newLayer(tarData, layerType, o.GzipLevel)
 	if err != nil {
 		return nil, err
 	}

@@ -239,6 +239,7 @@ func TestBuildErrors(t *testing.T) {
 		func(o *Options) { o.Platforms = []v1.Platform{{OS: "linux", Architecture: "vax"}} },
 		func(o *Options) { o.Platforms = []v1.Platform{{OS: "linux", Architecture: "arm", Variant: "v9"}} },
 		func(o *Options) { o.Platforms = []v1.Platform{hostPlatform, hostPlatform} },
+		func(o *Options) { o.GzipLevel = 10 },
 	}
 	for i, f := range bad {
 		o := options(dir)

@@ -10,9 +10,9 @@
 //
 // Images are reproducible: every tar header field is fixed (owner 0 or
 // 65532, modification time SourceDateEpoch), entries are sorted, the gzip
-// level is pinned and every timestamp in the config is SourceDateEpoch, so
-// the same sources, toolchain and options give the same digest on any
-// machine. The result is an OCI image index with one manifest per platform
+// level is pinned (Options.GzipLevel) and every timestamp in the config is
+// SourceDateEpoch, so the same sources, toolchain and options give the same
+// digest on any machine. The result is an OCI image index with one manifest per platform
 // and, when Options.SBOM is set, one SPDX 2.3 SBOM manifest per platform
 // image, attached the way BuildKit attaches attestations (platform
 // unknown/unknown, annotations naming the image digest) and with the image

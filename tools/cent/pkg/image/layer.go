@@ -17,9 +17,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// gzipLevel is pinned so a layer's compressed digest depends only on its
-// content and the compressor's version.
-const gzipLevel = gzip.BestCompression
+// DefaultGzipLevel is the compression level of every layer unless
+// Options.GzipLevel says otherwise. The level is pinned because a layer's
+// digest depends on it (and on the compressor's version).
+const DefaultGzipLevel = gzip.BestSpeed
 
 // nonRootID is the uid and gid of the nonroot user.
 const nonRootID = 65532
@@ -93,8 +94,8 @@ func userName(id int) string {
 }
 
 // newLayer wraps an uncompressed tar as a gzip layer of media type mt,
-// compressing once at the pinned level.
-func newLayer(tarData []byte, mt types.MediaType) (v1.Layer, error) {
+// compressing once at gzipLevel.
+func newLayer(tarData []byte, mt types.MediaType, gzipLevel int) (v1.Layer, error) {
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(tarData)), nil
 	}, tarball.WithCompressionLevel(gzipLevel), tarball.WithMediaType(mt), tarball.WithCompressedCaching)

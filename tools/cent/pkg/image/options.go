@@ -72,6 +72,9 @@ type Options struct {
 	// always part of the linker flags.
 	BuildTags []string
 	LDFlags   []string
+	// GzipLevel compresses the binary layer, from 1 (gzip.BestSpeed) to 9
+	// (gzip.BestCompression); default DefaultGzipLevel. It changes the digest.
+	GzipLevel int
 	// Jobs bounds the platforms compiled at once (default 2).
 	Jobs int
 	// Timeout bounds the compilation when ctx has no deadline (default 30m).
@@ -107,6 +110,12 @@ func (o Options) withDefaults() (Options, error) {
 			return o, fmt.Errorf("%w: platform %s listed twice", ErrInvalidOption, p)
 		}
 		seen[p.String()] = true
+	}
+	switch {
+	case o.GzipLevel == 0:
+		o.GzipLevel = DefaultGzipLevel
+	case o.GzipLevel < 1 || o.GzipLevel > 9:
+		return o, fmt.Errorf("%w: GzipLevel %d not in 1..9", ErrInvalidOption, o.GzipLevel)
 	}
 	if o.GoCommand == "" {
 		o.GoCommand = "go"
