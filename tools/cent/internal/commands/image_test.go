@@ -225,6 +225,7 @@ func TestImageCommandSelection(t *testing.T) {
 		{[]string{"image", "hello", "--platform", "linux/amd64", "--ca-bundle", "missing.pem"}, "--ca-bundle"},
 		{[]string{"sbom", "hello", "--platform", "linux/amd64,linux/arm64"}, "name one platform"},
 		{[]string{"sbom", "hello", "--oci-layout", "nowhere"}, "--oci-layout"},
+		{[]string{"sbom", "greet"}, `project "greet" is a lib, not an app`},
 	} {
 		_, stderr := cent(t, dir, 1, c.args...)
 		if !strings.Contains(stderr, c.want) {

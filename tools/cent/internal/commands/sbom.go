@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/centuria/centuria/tools/cent/pkg/image"
+	"github.com/centuria/centuria/tools/cent/pkg/workspace"
 )
 
 func init() { register(newSBOMCmd) }
@@ -62,6 +63,9 @@ and with --image REF from a registry.`,
 				p, perr := ws.Project(args[0])
 				if perr != nil {
 					return perr
+				}
+				if p.Type != workspace.TypeApp {
+					return fmt.Errorf("project %q is a %s, not an app", p.Name, p.Type)
 				}
 				build.BaseImage = "scratch"
 				opts, oerr := build.options(ctx, g, ws, p)
