@@ -4,7 +4,7 @@ GO ?= go
 # here so a slow package can be moved out consciously).
 RACE_PKGS ?= ./...
 
-.PHONY: test fmt-check vet unit bench graph up
+.PHONY: test fmt-check vet unit bench bench-affected bench-run bench-gateway bench-outbox graph
 
 ## test: format check, vet, and every test with the race detector (what CI runs)
 test: fmt-check vet unit
@@ -19,9 +19,24 @@ vet:
 unit:
 	$(GO) test -race -count=1 -timeout 15m $(RACE_PKGS)
 
-## bench: the side-by-side benchmarks recorded in bench/RESULTS.md
-bench:
-	$(GO) run ./bench/cmd/affectedbench
+## bench: every side-by-side benchmark recorded in bench/RESULTS.md (about 30 minutes)
+bench: bench-affected bench-run bench-gateway bench-outbox
+
+## bench-affected: cent graph/affected vs go list (and Nx) on 100- and 1,000-app workspaces
+bench-affected:
+	$(GO) run ./bench/cmd/affectedbench -sizes small,large -rounds 5
+
+## bench-run: cent run cold / cached / remote-hit vs Nx's cached run-many
+bench-run:
+	$(GO) run ./bench/cmd/runbench -preset small -rounds 5
+
+## bench-gateway: wrk against the upstream, nginx and the gateway
+bench-gateway:
+	$(GO) run ./bench/gateway -out bench/gateway/RESULTS.md
+
+## bench-outbox: the outbox relay vs Watermill's forwarder
+bench-outbox:
+	$(GO) run ./bench/outbox
 
 ## graph: the project graph of this repository
 graph:
