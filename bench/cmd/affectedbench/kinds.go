@@ -65,7 +65,7 @@ func checkKinds(ctx context.Context, o options, size, dir, cent string, env []st
 			if err != nil {
 				return err
 			}
-			got, err := t.parse(s.stdout)
+			got, err := t.parse(s.Stdout)
 			if err != nil {
 				row += " unreadable output |"
 				continue

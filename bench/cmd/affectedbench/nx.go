@@ -3,41 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/centuria/centuria/bench/benchkit"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 
 	"github.com/centuria/centuria/bench/wsgen"
 )
 
-// Nx versions, as measured in the competitor figures.
-const (
-	nxVersion   = "22.7.12"
-	nxGoVersion = "4.1.1"
-)
-
-// installNx installs nx and @nx-go/nx-go with npm into dir/node_modules
-// once and returns dir.
+// installNx installs Nx (see benchkit.InstallNx) into dir and returns dir.
 func installNx(ctx context.Context, dir string, stderr io.Writer) (string, error) {
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".bin", "nx")); err == nil {
-		return dir, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if _, err := benchkit.InstallNx(ctx, dir, stderr); err != nil {
 		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"nx-tools","private":true}`+"\n"), 0o644); err != nil {
-		return "", err
-	}
-	fmt.Fprintf(stderr, "installing nx@%s and @nx-go/nx-go@%s with npm...\n", nxVersion, nxGoVersion)
-	cmd := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
-		"nx@"+nxVersion, "@nx-go/nx-go@"+nxGoVersion)
-	cmd.Dir = dir
-	cmd.Stdout = stderr
-	cmd.Stderr = stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("-nx: npm install: %w", err)
 	}
 	return dir, nil
 }

@@ -214,7 +214,7 @@ func accuracy(ctx context.Context, dir string, m *wsgen.Manifest, changed []stri
 		if t.parse == nil || len(samples[i]) == 0 {
 			continue
 		}
-		got, err := t.parse(samples[i][len(samples[i])-1].stdout)
+		got, err := t.parse(samples[i][len(samples[i])-1].Stdout)
 		if err != nil {
 			lines = append(lines, fmt.Sprintf("%s: output is not the expected JSON (%v); the oracle finds %d projects", t.short, err, len(want)))
 			continue

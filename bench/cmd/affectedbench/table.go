@@ -23,27 +23,27 @@ func printTable(w io.Writer, size string, m *wsgen.Manifest, o options, tools []
 	for i, t := range tools {
 		st[i] = summarise(samples[i])
 		if t.peer {
-			peer = st[i].median
+			peer = st[i].Median
 		}
 	}
 	for i, t := range tools {
-		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s |\n", t.name, ms(st[i].median), ms(st[i].min), ms(st[i].max),
-			mib(st[i].peakKiB), ratio(st[i].median, peer))
+		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s |\n", t.name, ms(st[i].Median), ms(st[i].Min), ms(st[i].Max),
+			mib(st[i].PeakKiB), ratio(st[i].Median, peer))
 	}
-	sum := st[1].median + st[2].median
+	sum := st[1].Median + st[2].Median
 	verdict := "meets"
 	if float64(sum) > targetRatio*float64(peer) {
 		verdict = "misses"
 	}
 	fmt.Fprintf(w, "\ngraph + affected: %s = %s of go list (%s the ≤ %.1fx target)\n", ms(sum), ratio(sum, peer), verdict, targetRatio)
-	peak := max(st[1].peakKiB, st[2].peakKiB)
+	peak := max(st[1].PeakKiB, st[2].PeakKiB)
 	verdict = "meets"
 	if peak/1024 >= targetRSSMiB {
 		verdict = "misses"
 	}
 	fmt.Fprintf(w, "cent peak RSS: %s (%s the < %d MiB target); a no-op command measures %s this way\n", mib(peak), verdict, targetRSSMiB, mib(floorKiB))
 	if len(tools) >= 5 { // Nx graph and affected follow cent's
-		nxSum := st[3].median + st[4].median
+		nxSum := st[3].Median + st[4].Median
 		fmt.Fprintf(w, "nx graph + affected: %s = %s of go list; cent takes %s of Nx's time\n", ms(nxSum), ratio(nxSum, peer), ratio(sum, nxSum))
 	}
 	for _, c := range checks {
