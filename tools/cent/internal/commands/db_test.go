@@ -22,8 +22,8 @@ func TestDBProvision(t *testing.T) {
 	name := strings.ReplaceAll(testenv.Name(t, "svc"), "_", "-")
 	dir := t.TempDir()
 	files := map[string]string{
-		"go.mod":                               "module example.com/db\n\ngo 1.22\n",
-		"apps/" + name + "/main.go":            "package main\n\nfunc main() {}\n",
+		"go.mod":                    "module example.com/db\n\ngo 1.22\n",
+		"apps/" + name + "/main.go": "package main\n\nfunc main() {}\n",
 		"apps/" + name + "/migrations/001_widgets.sql": "-- +goose Up\nCREATE TABLE widgets (id int PRIMARY KEY);\n-- +goose Down\nDROP TABLE widgets;\n",
 	}
 	for p, c := range files {
