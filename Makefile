@@ -32,7 +32,7 @@ bench-run:
 
 ## bench-gateway: wrk against the upstream, nginx and the gateway
 bench-gateway:
-	$(GO) run ./bench/gateway -out bench/gateway/RESULTS.md
+	$(GO) run ./bench/gateway
 
 ## bench-outbox: the outbox relay vs Watermill's forwarder
 bench-outbox:
