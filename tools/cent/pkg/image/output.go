@@ -69,6 +69,10 @@ func WriteTarball(file string, images map[name.Tag]v1.Image) error {
 		tmp.Close()
 		return fmt.Errorf("writing tarball %s: %w", file, err)
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}

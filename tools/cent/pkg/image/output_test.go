@@ -149,8 +149,8 @@ func TestOutputsAndBases(t *testing.T) {
 	if _, err := Build(ctx, o); !errors.Is(err, ErrBase) {
 		t.Fatalf("missing layout: %v, want ErrBase", err)
 	}
-	if _, err := os.Stat(tb); err != nil {
-		t.Fatal(err)
+	if st, err := os.Stat(tb); err != nil || st.Mode().Perm() != 0o644 {
+		t.Fatalf("tarball: %v %v", st, err)
 	}
 }
 
