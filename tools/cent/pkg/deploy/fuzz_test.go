@@ -4,7 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 // FuzzParseApplicationSet: any input either parses into a usable set or
@@ -64,6 +68,42 @@ func FuzzValues(f *testing.F) {
 		}
 		if err := v.validate(src.vals, []*valuesSource{src}); err != nil && !errors.Is(err, ErrValues) {
 			t.Fatalf("validation error does not match ErrValues: %v", err)
+		}
+	})
+}
+
+// FuzzSetImageDigest: editing a values document either fails with ErrValues
+// or yields a document whose image.digest is the new digest and whose other
+// values are unchanged.
+func FuzzSetImageDigest(f *testing.F) {
+	f.Add([]byte("image:\n  repository: r\n  digest: \"\" # ci\n"))
+	f.Add([]byte("image: {repository: r, digest: ''}\nmesh: none\n"))
+	f.Add([]byte("image:\n  repository: r\nargs: [a]\n"))
+	digest := "sha256:" + strings.Repeat("c", 64)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := SetImageDigest(data, "v.yaml", digest)
+		if err != nil {
+			if !errors.Is(err, ErrValues) {
+				t.Fatalf("error %v does not match ErrValues", err)
+			}
+			return
+		}
+		var before, after map[string]any
+		if err := yaml.Unmarshal(data, &before); err != nil {
+			t.Skip() // accepted by the node parser but not as a plain mapping (e.g. anchors)
+		}
+		if err := yaml.Unmarshal(out, &after); err != nil {
+			t.Fatalf("edited document does not parse: %v\n%s", err, out)
+		}
+		img, _ := after["image"].(map[string]any)
+		if img == nil || img["digest"] != digest {
+			t.Fatalf("image.digest not set:\n%s", out)
+		}
+		if bi, ok := before["image"].(map[string]any); ok {
+			bi["digest"] = digest
+		}
+		if !reflect.DeepEqual(before, after) {
+			t.Fatalf("other values changed:\nbefore %v\nafter  %v\n%s", before, after, out)
 		}
 	})
 }

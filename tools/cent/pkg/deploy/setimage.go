@@ -41,6 +41,23 @@ func SetImageDigest(data []byte, name, digest string) ([]byte, error) {
 		}
 		i := old.Line - 1
 		line := string(lines[i])
+		if old.Value == "" && old.Style == 0 {
+			// An empty value has no token: write after the key's colon.
+			key, _ := mapValue(image, "digest")
+			colon := key.Column - 1 + len(key.Value)
+			for colon < len(line) && line[colon] == ' ' {
+				colon++
+			}
+			if key.Style != 0 || colon >= len(line) || line[colon] != ':' {
+				return nil, &ValuesError{File: name, Line: key.Line, Key: "image.digest", Msg: "write it as digest: \"\" to let it be set"}
+			}
+			rest := strings.TrimLeft(line[colon+1:], " \t")
+			if strings.HasPrefix(rest, "#") {
+				rest = " " + rest
+			}
+			lines[i] = []byte(line[:colon+1] + " " + digest + rest)
+			return bytes.Join(lines, nil), nil
+		}
 		start := old.Column - 1
 		end := scalarEnd(line, start, old)
 		lines[i] = []byte(line[:start] + digest + line[end:])

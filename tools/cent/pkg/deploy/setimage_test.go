@@ -23,6 +23,8 @@ func TestSetImageDigest(t *testing.T) {
 		{"replace single quoted", "image:\n  digest: ''\n  repository: r\n", "image:\n  digest: " + digestB + "\n  repository: r\n"},
 		{"flow mapping", "image: {repository: r, digest: " + digestA + "}\n", "image: {repository: r, digest: " + digestB + "}\n"},
 		{"flow mapping quoted", "image: {digest: \"\", repository: r}\n", "image: {digest: " + digestB + ", repository: r}\n"},
+		{"empty value", "image:\n  digest:\n  repository: r\n", "image:\n  digest: " + digestB + "\n  repository: r\n"},
+		{"empty value with comment", "image:\n  digest:   # CI\n", "image:\n  digest: " + digestB + " # CI\n"},
 		{"insert", "# comment\nimage:\n  repository: r/x # the repo\nargs: [a]\n",
 			"# comment\nimage:\n  digest: " + digestB + "\n  repository: r/x # the repo\nargs: [a]\n"},
 	}
