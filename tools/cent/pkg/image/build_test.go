@@ -58,10 +58,12 @@ func TestBuildPushPull(t *testing.T) {
 		t.Errorf("index media type %s", m.MediaType)
 	}
 	var platforms []string
-	attested := map[string]bool{}
+	attested := map[string]bool{}      // image digests with an SBOM
+	attestation := map[string]string{} // image digest -> attestation digest
 	for _, d := range m.Manifests {
 		if d.Annotations[AnnotationReferenceType] == attestationManifest {
 			attested[d.Annotations[AnnotationReferenceDigest]] = true
+			attestation[d.Annotations[AnnotationReferenceDigest]] = d.Digest.String()
 			if d.Platform == nil || d.Platform.OS != "unknown" {
 				t.Errorf("attestation %s has platform %v, want unknown/unknown", d.Digest, d.Platform)
 			}
@@ -89,6 +91,15 @@ func TestBuildPushPull(t *testing.T) {
 		}
 		if !attested[digest(t, img).String()] {
 			t.Errorf("image %s has no SBOM attestation", p)
+		}
+		// The attestation names the image as its OCI subject, so the
+		// registry's referrers API lists it.
+		refs, err := remote.Referrers(ref.Context().Digest(digest(t, img).String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rm, err := refs.IndexManifest(); err != nil || len(rm.Manifests) != 1 || rm.Manifests[0].Digest.String() != attestation[digest(t, img).String()] {
+			t.Errorf("referrers of %s: %+v %v", p, rm, err)
 		}
 		checkConfig(t, img, p)
 		checkLayers(t, img)
