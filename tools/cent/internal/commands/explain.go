@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,20 +49,8 @@ func newExplainCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			plan, err := task.NewPlan(gr, task.PlanOptions{Targets: []string{target}, Projects: []string{project}})
+			plan, err := planWithKeys(ctx, gr, task.PlanOptions{Targets: []string{target}, Projects: []string{project}})
 			if err != nil {
-				return err
-			}
-			files, err := task.NewFileHasher(ctx, ws.Root)
-			if err != nil {
-				return err
-			}
-			goEnv, err := task.GoEnv(ctx, ws.Root)
-			if err != nil {
-				return err
-			}
-			keyer := &task.Keyer{Graph: gr, Files: files, GoEnv: goEnv, Getenv: os.Getenv, ModCache: goModCache()}
-			if err := keyer.Compute(ctx, plan); err != nil {
 				return err
 			}
 			c, err := co.open(ctx, cmd.ErrOrStderr())

@@ -160,20 +160,8 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 		fmt.Fprintln(cmd.ErrOrStderr(), "cent: no project to run")
 		return nil
 	}
-	plan, err := task.NewPlan(gr, task.PlanOptions{Targets: o.Targets, Projects: selected})
+	plan, err := planWithKeys(ctx, gr, task.PlanOptions{Targets: o.Targets, Projects: selected})
 	if err != nil {
-		return err
-	}
-	files, err := task.NewFileHasher(ctx, ws.Root)
-	if err != nil {
-		return err
-	}
-	goEnv, err := task.GoEnv(ctx, ws.Root)
-	if err != nil {
-		return err
-	}
-	keyer := &task.Keyer{Graph: gr, Files: files, GoEnv: goEnv, Getenv: os.Getenv, ModCache: goModCache()}
-	if err := keyer.Compute(ctx, plan); err != nil {
 		return err
 	}
 	mode := task.OutputStream
@@ -209,6 +197,27 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 		return &ExitError{Code: 1}
 	}
 	return nil
+}
+
+// planWithKeys plans the tasks and computes their keys.
+func planWithKeys(ctx context.Context, gr *graph.Graph, po task.PlanOptions) (*task.Plan, error) {
+	plan, err := task.NewPlan(gr, po)
+	if err != nil {
+		return nil, err
+	}
+	files, err := task.NewFileHasher(ctx, gr.Workspace.Root)
+	if err != nil {
+		return nil, err
+	}
+	goEnv, err := task.GoEnv(ctx, gr.Workspace.Root)
+	if err != nil {
+		return nil, err
+	}
+	keyer := &task.Keyer{Graph: gr, Files: files, GoEnv: goEnv, Getenv: os.Getenv, ModCache: goModCache()}
+	if err := keyer.Compute(ctx, plan); err != nil {
+		return nil, err
+	}
+	return plan, nil
 }
 
 // noteWriter prints each write as a line through a task printer.
