@@ -26,3 +26,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSBOMFromBinary checks arbitrary bytes give an error or a document,
+// never a panic.
+func FuzzSBOMFromBinary(f *testing.F) {
+	f.Add([]byte("\x7fELF\x02\x01\x01"))
+	f.Add([]byte("\xff Go buildinf:\x08\x02"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc, err := SBOMFromBinary(b, SBOMInfo{Name: "fuzz"})
+		if err == nil && len(doc) == 0 {
+			t.Fatal("no error and no document")
+		}
+	})
+}
