@@ -2,9 +2,12 @@ package commands
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/centuria/centuria/tools/cent/pkg/cache"
 	"github.com/centuria/centuria/tools/cent/pkg/graph"
 	"github.com/centuria/centuria/tools/cent/pkg/workspace"
 )
@@ -22,7 +25,24 @@ func addPlatformFlags(cmd *cobra.Command, o *platformOptions) {
 }
 
 func (o platformOptions) graphOptions() graph.Options {
-	return graph.Options{GOOS: o.GOOS, GOARCH: o.GOARCH, BuildTags: o.Tags}
+	return graph.Options{GOOS: o.GOOS, GOARCH: o.GOARCH, BuildTags: o.Tags, CacheDir: graphCacheDir()}
+}
+
+// graphCacheDir is where parsed packages are kept between runs: <cache
+// dir>/graph, or nowhere with CENT_GRAPH_CACHE=off.
+func graphCacheDir() string {
+	if os.Getenv("CENT_GRAPH_CACHE") == "off" {
+		return ""
+	}
+	dir := os.Getenv(envCacheDir)
+	if dir == "" {
+		d, err := cache.DefaultDir()
+		if err != nil {
+			return ""
+		}
+		dir = d
+	}
+	return filepath.Join(dir, "graph")
 }
 
 // loadWorkspace finds and loads the workspace for the global options.

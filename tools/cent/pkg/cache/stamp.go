@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/centuria/centuria/tools/cent/internal/filestat"
 )
 
 // Output stamps remember, per output file, the stat of the file as cent
@@ -21,10 +23,9 @@ import (
 // processes (a lost update only costs a hash).
 
 // stampKey is the stat part of a stamp.
-type stampKey struct {
-	size, mtime, ctime int64
-	ino, dev           uint64
-}
+type stampKey = filestat.Key
+
+func statKey(fi fs.FileInfo) (stampKey, bool) { return filestat.Of(fi) }
 
 func (c *Cache) stampPath(abs string) string {
 	h := sha256.Sum256([]byte(abs))
@@ -71,7 +72,7 @@ func (c *Cache) writeStamp(abs string, fi fs.FileInfo, d Digest) {
 }
 
 func formatStamp(k stampKey, d Digest) string {
-	return fmt.Sprintf("v1 %d %d %d %d %d %s", k.size, k.mtime, k.ctime, k.ino, k.dev, d)
+	return fmt.Sprintf("v1 %d %d %d %d %d %s", k.Size, k.Mtime, k.Ctime, k.Ino, k.Dev, d)
 }
 
 // absOutput returns the absolute path of an output under root.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -175,4 +176,89 @@ func TestOptionsValidate(t *testing.T) {
 			t.Errorf("%+v: err = %v", o, err)
 		}
 	}
+}
+
+// TestGraphCache builds a graph twice with a package cache and checks the
+// reused graph equals a fresh one, then that edits, new files and deleted
+// files are seen.
+func TestGraphCache(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	spec, _ := wsgen.Preset("tiny")
+	if _, err := wsgen.Generate(dir, spec); err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := t.TempDir()
+	build := func(cached bool) *graph.Graph {
+		t.Helper()
+		ws, err := workspace.LoadRoot(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := graph.Options{}
+		if cached {
+			o.CacheDir = cacheDir
+		}
+		g, err := graph.Build(ctx, ws, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	same := func(what string) {
+		t.Helper()
+		a, b := build(true), build(false)
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if !bytes.Equal(ja, jb) {
+			t.Fatalf("%s: the cached graph differs from a fresh one", what)
+		}
+		for _, p := range b.Packages {
+			q, _ := a.Package(p.ImportPath)
+			if len(q.ImportPos) != len(p.ImportPos) {
+				t.Fatalf("%s: %s: import positions lost", what, p.ImportPath)
+			}
+		}
+	}
+	same("cold")
+	same("warm")
+	// Edit a library: add an import of another library.
+	files, _ := filepath.Glob(filepath.Join(dir, "libs", "*", "*", "*.go"))
+	var victim string
+	for _, f := range files {
+		if !strings.HasSuffix(f, "_test.go") && !strings.Contains(f, "windows") {
+			victim = f
+			break
+		}
+	}
+	data, _ := os.ReadFile(victim)
+	edited := strings.Replace(string(data), "import (", "import (\n\t_ \"os/user\"", 1)
+	if edited == string(data) {
+		edited = strings.Replace(string(data), "\n", "\n\nimport _ \"os/user\"\n", 1)
+	}
+	if err := os.WriteFile(victim, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	same("edited file")
+	g := build(true)
+	p, _ := g.PackageInDir(filepath.ToSlash(strings.TrimPrefix(filepath.Dir(victim), dir+string(filepath.Separator))))
+	if p == nil || !slices.Contains(p.Imports, "os/user") {
+		t.Fatalf("the edit of %s is not in the cached graph", victim)
+	}
+	// A new file, then its removal.
+	extra := filepath.Join(filepath.Dir(victim), "zz_extra.go")
+	pkgName := strings.Fields(strings.SplitN(edited, "package ", 2)[1])[0]
+	if err := os.WriteFile(extra, []byte("package "+pkgName+"\n\nimport _ \"os/signal\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	same("new file")
+	os.Remove(extra)
+	same("removed file")
+	// A corrupt cache file is a miss.
+	caches, _ := filepath.Glob(filepath.Join(cacheDir, "*.gob"))
+	if len(caches) != 1 {
+		t.Fatalf("want one cache file, got %v", caches)
+	}
+	os.WriteFile(caches[0], []byte("garbage"), 0o644)
+	same("corrupt cache")
 }

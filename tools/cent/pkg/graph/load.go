@@ -62,6 +62,9 @@ type Options struct {
 	CgoEnabled   *bool
 	// Parallel bounds concurrent directory reads (default 4×GOMAXPROCS).
 	Parallel int
+	// CacheDir, when set, keeps parsed packages between runs there; a
+	// package is read again when any Go file of its directory changed.
+	CacheDir string
 }
 
 func (ws *wsView) buildContext(o Options) build.Context {
@@ -138,6 +141,7 @@ func loadPackages(ctx context.Context, ws *workspace.Workspace, bctx build.Conte
 		n = 4 * runtime.GOMAXPROCS(0)
 	}
 	pkgs := make([]*Package, len(ws.GoDirs))
+	pc := openPkgCache(o.CacheDir, ws, &bctx)
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < n; w++ {
@@ -145,7 +149,7 @@ func loadPackages(ctx context.Context, ws *workspace.Workspace, bctx build.Conte
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				pkgs[i] = v.loadPackage(&bctx, ws.GoDirs[i])
+				pkgs[i] = v.cachedLoad(pc, &bctx, ws.GoDirs[i])
 			}
 		}()
 	}
@@ -161,6 +165,9 @@ func loadPackages(ctx context.Context, ws *workspace.Workspace, bctx build.Conte
 	if err != nil {
 		return nil, err
 	}
+	if pc != nil {
+		pc.save(ws)
+	}
 	out := pkgs[:0]
 	for _, p := range pkgs {
 		if p != nil {
@@ -168,6 +175,30 @@ func loadPackages(ctx context.Context, ws *workspace.Workspace, bctx build.Conte
 		}
 	}
 	return out, nil
+}
+
+// cachedLoad reuses the cached package of dir when its Go files are
+// unchanged, else reads it (and caches it).
+func (v *wsView) cachedLoad(pc *pkgCache, bctx *build.Context, dir string) *Package {
+	if pc == nil {
+		return v.loadPackage(bctx, dir)
+	}
+	st, ok := stamp(v.Workspace, dir)
+	if ok {
+		if p, hit := pc.get(dir, st); hit {
+			p.ImportPath = v.ImportPath(dir)
+			p.Project = ""
+			if owner := v.Owner(dir); owner != nil {
+				p.Project = owner.Name
+			}
+			return p
+		}
+	}
+	p := v.loadPackage(bctx, dir)
+	if ok {
+		pc.put(dir, st, p)
+	}
+	return p
 }
 
 func (v *wsView) loadPackage(bctx *build.Context, dir string) *Package {
