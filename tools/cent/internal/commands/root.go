@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -32,6 +34,8 @@ func (e *ExitError) Unwrap() error { return e.Err }
 type globalOptions struct {
 	// Dir is where the workspace search starts (default: the working directory).
 	Dir string
+	// CPUProfile, when set, receives a CPU profile of the command.
+	CPUProfile string
 }
 
 // path resolves a file name given on the command line against --dir, as if
@@ -45,6 +49,8 @@ func (o *globalOptions) path(p string) string {
 
 func addGlobalFlags(cmd *cobra.Command, o *globalOptions) {
 	cmd.PersistentFlags().StringVarP(&o.Dir, "dir", "C", "", "run as if cent was started in `dir`")
+	cmd.PersistentFlags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to `file`")
+	cmd.PersistentFlags().MarkHidden("cpuprofile")
 }
 
 // NewRoot builds the cent command tree.
@@ -59,6 +65,27 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	addGlobalFlags(root, g)
+	var stopProfile func()
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if g.CPUProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		return nil
+	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if stopProfile != nil {
+			stopProfile()
+		}
+	}
 	for _, add := range verbs {
 		root.AddCommand(add(g))
 	}
