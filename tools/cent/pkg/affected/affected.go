@@ -121,21 +121,46 @@ func Compute(ctx context.Context, g *graph.Graph, in Input) (*Result, error) {
 }
 
 func (c *computation) prepare() error {
+	// Inputs outside a project can only come from {workspaceRoot} globs,
+	// which do not depend on the project: resolve each distinct input list
+	// once.
+	memo := map[string][]string{}
 	for _, p := range c.ws.Projects {
-		set, err := c.matcher(p)
-		if err != nil {
-			return err
-		}
-		for _, m := range set {
-			inc, _ := m.Globs()
-			for _, g := range inc {
-				if !p.Contains(strings.TrimSuffix(strings.SplitN(g, "*", 2)[0], "/")) {
-					c.external = append(c.external, externalInput{p, g})
+		for _, list := range c.inputLists(p) {
+			key := strings.Join(list, "\x00")
+			ext, ok := memo[key]
+			if !ok {
+				m, err := c.ws.Inputs(p, list)
+				if err != nil {
+					return err
 				}
+				ext = m.External()
+				memo[key] = ext
+			}
+			for _, g := range ext {
+				c.external = append(c.external, externalInput{p, g})
 			}
 		}
 	}
 	return nil
+}
+
+// inputLists returns the input lists that count for p: the chosen target's
+// (nil when p lacks it), or with no target the whole project directory and
+// every target's.
+func (c *computation) inputLists(p *workspace.Project) [][]string {
+	if c.in.Target != "" {
+		t, ok := p.Targets[c.in.Target]
+		if !ok {
+			return nil
+		}
+		return [][]string{append(append([]string(nil), t.Inputs...), p.Inputs...)}
+	}
+	lists := [][]string{append([]string{"{projectRoot}/**/*"}, p.Inputs...)}
+	for _, name := range sortedTargetNames(p) {
+		lists = append(lists, p.Targets[name].Inputs)
+	}
+	return lists
 }
 
 // inputSet is the union of a project's relevant input matchers.
@@ -158,22 +183,8 @@ func (c *computation) matcher(p *workspace.Project) (inputSet, error) {
 	if m, ok := c.matchers[p.Name]; ok {
 		return m, nil
 	}
-	var lists [][]string
-	if c.in.Target != "" {
-		t, ok := p.Targets[c.in.Target]
-		if !ok {
-			c.matchers[p.Name] = nil
-			return nil, nil
-		}
-		lists = append(lists, append(append([]string(nil), t.Inputs...), p.Inputs...))
-	} else {
-		lists = append(lists, append([]string{"{projectRoot}/**/*"}, p.Inputs...))
-		for _, name := range sortedTargetNames(p) {
-			lists = append(lists, p.Targets[name].Inputs)
-		}
-	}
 	var set inputSet
-	for _, l := range lists {
+	for _, l := range c.inputLists(p) {
 		m, err := c.ws.Inputs(p, l)
 		if err != nil {
 			return nil, err

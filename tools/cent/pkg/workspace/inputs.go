@@ -119,10 +119,10 @@ func (ws *Workspace) Inputs(p *Project, inputs []string) (*Matcher, error) {
 			if isNamedRef(in) {
 				def, ok := ws.namedInputs[in]
 				if !ok {
-					return fmt.Errorf("project %s: unknown named input %q", p.Name, in)
+					return fmt.Errorf("unknown named input %q", in)
 				}
 				if seen[in] {
-					return fmt.Errorf("project %s: named input %q refers to itself", p.Name, in)
+					return fmt.Errorf("named input %q refers to itself", in)
 				}
 				seen[in] = true
 				if err := expand(def, neg); err != nil {
@@ -196,6 +196,18 @@ func (m *Matcher) matches(p pattern, rel string) bool {
 		return false
 	}
 	return !p.inProject || m.owner == nil || m.owner(rel) == m.project
+}
+
+// External returns the include globs that are not limited to the project's
+// own files ({workspaceRoot}/... inputs); they do not depend on the project.
+func (m *Matcher) External() []string {
+	var out []string
+	for _, p := range m.include {
+		if !p.inProject {
+			out = append(out, p.glob)
+		}
+	}
+	return out
 }
 
 // Globs returns the include and exclude globs, workspace-relative; the

@@ -10,11 +10,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/mod/module"
+	"golang.org/x/sync/errgroup"
 )
 
 // Workspace is a loaded workspace: its root, configuration, modules and
@@ -99,10 +102,17 @@ func (ws *Workspace) scan(ctx context.Context) ([]string, error) {
 	for _, m := range ws.Modules {
 		modDirs[m.Dir] = true
 	}
-	var projectFiles []string
+	var (
+		mu           sync.Mutex
+		projectFiles []string
+	)
+	// Directories are read in parallel: a walker that finds no free slot
+	// walks the subdirectory itself.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4 * runtime.GOMAXPROCS(0))
 	var walk func(rel string, ignored bool) error
 	walk = func(rel string, ignored bool) error {
-		if err := ctx.Err(); err != nil {
+		if err := gctx.Err(); err != nil {
 			return err
 		}
 		entries, err := os.ReadDir(filepath.Join(ws.Root, filepath.FromSlash(rel)))
@@ -116,8 +126,8 @@ func (ws *Workspace) scan(ctx context.Context) ([]string, error) {
 				}
 			}
 		}
-		ws.Dirs[rel] = entries
 		hasGo := false
+		var found []string
 		for _, e := range entries {
 			name := e.Name()
 			if e.IsDir() {
@@ -125,8 +135,11 @@ func (ws *Workspace) scan(ctx context.Context) ([]string, error) {
 				if name == ".git" || name == "node_modules" || ws.excluded(child) {
 					continue
 				}
-				if err := walk(child, ignored || ignoredByGo(name)); err != nil {
-					return err
+				childIgnored := ignored || ignoredByGo(name)
+				if !g.TryGo(func() error { return walk(child, childIgnored) }) {
+					if err := walk(child, childIgnored); err != nil {
+						return err
+					}
 				}
 				continue
 			}
@@ -137,15 +150,20 @@ func (ws *Workspace) scan(ctx context.Context) ([]string, error) {
 				hasGo = true
 			}
 			if name == ProjectFileName {
-				projectFiles = append(projectFiles, path.Join(rel, name))
+				found = append(found, path.Join(rel, name))
 			}
 		}
+		mu.Lock()
+		ws.Dirs[rel] = entries
 		if hasGo {
 			ws.GoDirs = append(ws.GoDirs, rel)
 		}
+		projectFiles = append(projectFiles, found...)
+		mu.Unlock()
 		return nil
 	}
-	if err := walk(".", false); err != nil {
+	g.Go(func() error { return walk(".", false) })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	sort.Strings(ws.GoDirs)
@@ -363,6 +381,7 @@ func (ws *Workspace) settleProjects(cands map[string]*candidate) error {
 		ws.byRoot[p.Root] = p
 		ws.Projects = append(ws.Projects, p)
 	}
+	checked := map[string]error{}
 	for _, p := range ws.Projects {
 		for _, d := range p.ImplicitDependencies {
 			if _, ok := ws.byName[strings.TrimPrefix(d, "!")]; !ok {
@@ -370,8 +389,16 @@ func (ws *Workspace) settleProjects(cands map[string]*candidate) error {
 			}
 		}
 		for name, t := range p.Targets {
-			if _, err := ws.Inputs(p, t.Inputs); err != nil {
-				errs = append(errs, fmt.Errorf("target %s: %w", name, err))
+			// Whether named inputs resolve does not depend on the project:
+			// check each distinct list once.
+			key := strings.Join(t.Inputs, "\x00")
+			err, seen := checked[key]
+			if !seen {
+				_, err = ws.Inputs(p, t.Inputs)
+				checked[key] = err
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("project %s: target %s: %w", p.Name, name, err))
 			}
 		}
 	}
