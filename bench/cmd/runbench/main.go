@@ -38,6 +38,7 @@ type options struct {
 	nx      bool
 	nxTools string
 	keep    bool
+	settle  time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -49,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.nx, "nx", true, "also measure Nx (installed with npm)")
 	fs.StringVar(&o.nxTools, "nx-tools", filepath.Join(os.TempDir(), "centuria-nx-tools"), "where Nx is installed")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	fs.DurationVar(&o.settle, "settle", 2*time.Second, "pause before each measured command, so background work left by the previous one (Nx's plugin workers) finishes")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -140,6 +142,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	measureOne := func(i, j int) error {
 		var s benchkit.Sample
 		var err error
+		time.Sleep(o.settle)
 		switch j {
 		case 0:
 			s, err = benchkit.Measure(ctx, ws, centEnv, centRun, false)
