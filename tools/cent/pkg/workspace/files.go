@@ -6,9 +6,9 @@ import (
 )
 
 // Files returns the files owned by p (in its directory and not in a nested
-// project's), workspace-relative and sorted. Files in directories the go
-// command ignores (testdata, hidden, _-prefixed) are included; .git and
-// node_modules are not.
+// project's), workspace-relative and sorted. Files in testdata and
+// _-prefixed directories are included; hidden directories and node_modules
+// are not scanned.
 func (ws *Workspace) Files(p *Project) []string {
 	var out []string
 	for dir, entries := range ws.Dirs {

@@ -91,9 +91,10 @@ func ignoredByGo(name string) bool {
 }
 
 // scan walks the workspace once, recording directory entries, the
-// directories with Go packages and the project.yaml files. .git and
-// node_modules are never entered; directories the go command ignores
-// (testdata, vendor, hidden, _-prefixed) are recorded but hold no packages;
+// directories with Go packages and the project.yaml files. Hidden
+// directories and node_modules are never entered; directories the go
+// command ignores (testdata, vendor, _-prefixed) are recorded but hold no
+// packages;
 // nested modules that are not workspace modules are skipped, as the go
 // command does.
 func (ws *Workspace) scan(ctx context.Context) ([]string, error) {
@@ -132,7 +133,9 @@ func (ws *Workspace) scan(ctx context.Context) ([]string, error) {
 			name := e.Name()
 			if e.IsDir() {
 				child := path.Join(rel, name)
-				if name == ".git" || name == "node_modules" || ws.excluded(child) {
+				// Hidden directories (.git, tool caches such as .nx or
+				// .cache) and node_modules hold no packages and can be huge.
+				if strings.HasPrefix(name, ".") || name == "node_modules" || ws.excluded(child) {
 					continue
 				}
 				childIgnored := ignored || ignoredByGo(name)
