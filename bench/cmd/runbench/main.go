@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -50,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.nx, "nx", true, "also measure Nx (installed with npm)")
 	fs.StringVar(&o.nxTools, "nx-tools", filepath.Join(os.TempDir(), "centuria-nx-tools"), "where Nx is installed")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
-	fs.DurationVar(&o.settle, "settle", 2*time.Second, "pause before each measured command, so background work left by the previous one (Nx's plugin workers) finishes")
+	fs.DurationVar(&o.settle, "settle", 2*time.Second, "pause before each measured command (after a sync), so background work left by the previous one finishes")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -153,6 +154,9 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	measureOne := func(i, j int) error {
 		var s benchkit.Sample
 		var err error
+		// Flush what the previous command wrote (a remote-hit run writes
+		// hundreds of megabytes), then let background work settle.
+		exec.CommandContext(ctx, "sync").Run()
 		time.Sleep(o.settle)
 		switch j {
 		case 0:
