@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/centuria/centuria/tools/cent/internal/deploytree"
 )
 
 // deployWorkspace makes a workspace holding the repository's chart and
@@ -19,42 +19,7 @@ func deployWorkspace(t *testing.T, apps map[string]string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := t.TempDir()
-	for _, dir := range []string{"deploy/charts/service", "deploy/argocd"} {
-		from := filepath.Join(repo, filepath.FromSlash(dir))
-		err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(from, p)
-			to := filepath.Join(dst, filepath.FromSlash(dir), rel)
-			if d.IsDir() {
-				return os.MkdirAll(to, 0o755)
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(to, data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	files := map[string]string{"go.mod": "module example.com/ws\n\ngo 1.26\n"}
-	for app, values := range apps {
-		files["apps/"+app+"/deploy/values.yaml"] = values
-	}
-	for name, content := range files {
-		p := filepath.Join(dst, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
+	return deploytree.New(t, repo, apps, map[string]string{"go.mod": "module example.com/ws\n\ngo 1.26\n"})
 }
 
 func runCentDeploy(t *testing.T, dir string, args ...string) (int, string, string) {

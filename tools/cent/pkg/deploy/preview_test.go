@@ -3,11 +3,12 @@ package deploy
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/centuria/centuria/tools/cent/internal/deploytree"
 )
 
 // repoRoot is the repository holding this package.
@@ -24,34 +25,7 @@ func repoRoot(t *testing.T) string {
 // a temporary workspace and adds apps/<app>/deploy/values.yaml files.
 func tempWorkspace(t *testing.T, apps map[string]string) string {
 	t.Helper()
-	src, dst := repoRoot(t), t.TempDir()
-	for _, dir := range []string{"deploy/charts/service", "deploy/argocd"} {
-		from := filepath.Join(src, filepath.FromSlash(dir))
-		err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(from, p)
-			to := filepath.Join(dst, filepath.FromSlash(dir), rel)
-			if d.IsDir() {
-				return os.MkdirAll(to, 0o755)
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(to, data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	files := map[string]string{}
-	for app, v := range apps {
-		files["apps/"+app+"/deploy/values.yaml"] = v
-	}
-	writeFiles(t, dst, files)
-	return dst
+	return deploytree.New(t, repoRoot(t), apps, nil)
 }
 
 // TestPreviewMatchesChartGoldens: previewing the repository renders each
