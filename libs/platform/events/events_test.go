@@ -173,21 +173,29 @@ func TestOutboxToHandlerExactlyOnceWithTrace(t *testing.T) {
 				t.Fatalf("%d effects after a redelivery of %s, want 3", n, firstID)
 			}
 
+			// One trace: producer → publish span (child of the producer's
+			// stored context) → consumer span (child of the publish span).
 			var relaySpan, consumerSpans int
+			publishSpans := map[string]bool{}
 			for _, sp := range rec.Ended() {
 				switch {
 				case sp.Name() == "outbox relay":
 					if len(sp.Links()) > 0 && sp.Links()[0].SpanContext.SpanID() == producer.SpanContext().SpanID() {
 						relaySpan++
 					}
-				case sp.Name() == "process order.created":
-					if sp.Parent().TraceID() == producer.SpanContext().TraceID() && sp.Parent().SpanID() == producer.SpanContext().SpanID() {
-						consumerSpans++
+				case strings.HasPrefix(sp.Name(), "send "):
+					if sp.Parent().SpanID() == producer.SpanContext().SpanID() && sp.SpanContext().TraceID() == producer.SpanContext().TraceID() {
+						publishSpans[sp.SpanContext().SpanID().String()] = true
 					}
 				}
 			}
-			if relaySpan != 1 || consumerSpans < 3 {
-				t.Fatalf("trace: relay spans linked to producer %d, consumer spans under producer %d", relaySpan, consumerSpans)
+			for _, sp := range rec.Ended() {
+				if sp.Name() == "process order.created" && sp.Parent().TraceID() == producer.SpanContext().TraceID() && publishSpans[sp.Parent().SpanID().String()] {
+					consumerSpans++
+				}
+			}
+			if relaySpan != 1 || len(publishSpans) != 3 || consumerSpans < 3 {
+				t.Fatalf("trace: relay spans linked to producer %d, publish spans under producer %d, consumer spans under them %d", relaySpan, len(publishSpans), consumerSpans)
 			}
 		})
 	}

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -61,6 +62,10 @@ type SubscriberConfig struct {
 	// Propagator reads the producer's trace context (default W3C trace
 	// context and baggage, any header spelling).
 	Propagator propagation.TextMapPropagator
+	// MeterProvider provides the consumer metrics (default the global
+	// provider): messaging.process.duration by outcome,
+	// centuria.consumer.redeliveries and centuria.consumer.dead_letters.
+	MeterProvider metric.MeterProvider
 }
 
 func (c SubscriberConfig) withDefaults() SubscriberConfig {
@@ -90,6 +95,9 @@ func (c SubscriberConfig) withDefaults() SubscriberConfig {
 	}
 	if c.Propagator == nil {
 		c.Propagator = natstrace.Propagator
+	}
+	if c.MeterProvider == nil {
+		c.MeterProvider = otel.GetMeterProvider()
 	}
 	return c
 }
@@ -143,6 +151,7 @@ type Subscriber struct {
 	db       TxBeginner
 	cfg      SubscriberConfig
 	tracer   trace.Tracer
+	metrics  *consumerMetrics
 	mu       sync.Mutex
 	handlers map[string]dispatch
 	running  bool
@@ -155,8 +164,12 @@ func NewSubscriber(js jetstream.JetStream, db TxBeginner, cfg SubscriberConfig) 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	m, err := newConsumerMetrics(cfg.MeterProvider, cfg.Stream, cfg.Durable)
+	if err != nil {
+		return nil, fmt.Errorf("subscriber %q: creating metrics: %w", cfg.Durable, err)
+	}
 	return &Subscriber{
-		js: js, db: db, cfg: cfg, handlers: map[string]dispatch{},
+		js: js, db: db, cfg: cfg, handlers: map[string]dispatch{}, metrics: m,
 		tracer: cfg.TracerProvider.Tracer("github.com/centuria/centuria/libs/platform/events"),
 	}, nil
 }
@@ -245,11 +258,15 @@ func (s *Subscriber) Run(ctx context.Context) error {
 // process handles one message to its end: ack, nak with delay, or dead
 // letter then term.
 func (s *Subscriber) process(ctx context.Context, msg jetstream.Msg) {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.AckWait)
 	defer cancel()
 	var delivery, streamSeq uint64 = 1, 0
 	if md, err := msg.Metadata(); err == nil {
 		delivery, streamSeq = md.NumDelivered, md.Sequence.Stream
+	}
+	if delivery > 1 {
+		s.metrics.redelivered(ctx)
 	}
 	ctx = natstrace.Extract(ctx, s.cfg.Propagator, msg.Headers())
 	env, err := ParseEnvelope(msg.Headers())
@@ -272,8 +289,9 @@ func (s *Subscriber) process(ctx context.Context, msg jetstream.Msg) {
 		if aerr := msg.DoubleAck(ctx); aerr != nil {
 			// The effect is committed and recorded in the inbox; a
 			// redelivery is a no-op.
-			s.cfg.Logger.Warn("events: ack", "consumer", s.cfg.Durable, "id", env.ID, "err", aerr)
+			s.cfg.Logger.WarnContext(ctx, "events: ack", "consumer", s.cfg.Durable, "id", env.ID, "err", aerr)
 		}
+		s.metrics.processed(ctx, start, OutcomeAck)
 		return
 	}
 	span.RecordError(err)
@@ -282,14 +300,19 @@ func (s *Subscriber) process(ctx context.Context, msg jetstream.Msg) {
 		errors.Is(err, ErrInvalidEnvelope) || errors.Is(err, ErrUnknownEventType)
 	if !permanent && delivery < uint64(s.cfg.MaxDeliver) {
 		delay := s.backoff(delivery)
-		s.cfg.Logger.Warn("events: handler failed; retrying", "consumer", s.cfg.Durable, "id", env.ID, "type", env.Type, "delivery", delivery, "delay", delay, "err", err)
+		s.cfg.Logger.WarnContext(ctx, "events: handler failed; retrying", "consumer", s.cfg.Durable, "id", env.ID, "type", env.Type, "delivery", delivery, "delay", delay, "err", err)
 		msg.NakWithDelay(delay)
+		s.metrics.processed(ctx, start, OutcomeRetry)
 		return
 	}
 	if !permanent {
 		err = fmt.Errorf("gave up after %d deliveries: %w", delivery, err)
 	}
-	s.deadLetter(ctx, msg, streamSeq, delivery, err)
+	if s.deadLetter(ctx, msg, streamSeq, delivery, err) {
+		s.metrics.processed(ctx, start, OutcomeDeadLetter)
+	} else {
+		s.metrics.processed(ctx, start, OutcomeRetry)
+	}
 }
 
 // handle decodes and runs the handler in a transaction with the inbox row.
@@ -335,8 +358,8 @@ func (s *Subscriber) backoff(delivery uint64) time.Duration {
 
 // deadLetter copies msg with cause headers to the dead-letter stream and
 // then terminates it. If the copy fails the message is retried later, never
-// dropped.
-func (s *Subscriber) deadLetter(ctx context.Context, msg jetstream.Msg, streamSeq, delivery uint64, cause error) {
+// dropped, and deadLetter returns false.
+func (s *Subscriber) deadLetter(ctx context.Context, msg jetstream.Msg, streamSeq, delivery uint64, cause error) bool {
 	dl := nats.NewMsg(DeadLetterSubjectPrefix + "." + s.cfg.Stream + "." + s.cfg.Durable + "." + msg.Subject())
 	for k, v := range msg.Headers() {
 		dl.Header[k] = append([]string(nil), v...)
@@ -351,16 +374,17 @@ func (s *Subscriber) deadLetter(ctx context.Context, msg jetstream.Msg, streamSe
 	dl.Header.Set(nats.MsgIdHdr, s.cfg.Stream+":"+s.cfg.Durable+":"+strconv.FormatUint(streamSeq, 10))
 	dl.Data = msg.Data()
 	if _, err := s.js.PublishMsg(ctx, dl); err != nil {
-		s.cfg.Logger.Error("events: dead-lettering failed; will retry", "consumer", s.cfg.Durable, "seq", streamSeq, "cause", reason, "err", err)
+		s.cfg.Logger.ErrorContext(ctx, "events: dead-lettering failed; will retry", "consumer", s.cfg.Durable, "seq", streamSeq, "cause", reason, "err", err)
 		msg.NakWithDelay(s.cfg.RetryMax)
-		return
+		return false
 	}
-	s.cfg.Logger.Error("events: dead-lettered", "consumer", s.cfg.Durable, "seq", streamSeq, "subject", msg.Subject(), "reason", reason)
+	s.cfg.Logger.ErrorContext(ctx, "events: dead-lettered", "consumer", s.cfg.Durable, "seq", streamSeq, "subject", msg.Subject(), "reason", reason)
 	// Term, not TermWithReason: servers before 2.10.4 ignore the latter and
 	// would redeliver. The reason travels in the dead letter's headers.
 	if err := msg.Term(); err != nil {
 		s.cfg.Logger.Warn("events: term after dead letter", "consumer", s.cfg.Durable, "seq", streamSeq, "err", err)
 	}
+	return true
 }
 
 var _ TxBeginner = (*pgxpool.Pool)(nil)

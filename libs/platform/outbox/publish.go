@@ -8,6 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // publishResult is the outcome of publishing one batch.
@@ -36,7 +39,10 @@ func (r *Relay) publish(ctx context.Context, rows []row) publishResult {
 		byAgg[k] = append(byAgg[k], &rows[i])
 	}
 	blocked := map[aggKey]bool{}
-	fail := func(k aggKey, rw *row, err error) {
+	fail := func(k aggKey, rw *row, span trace.Span, err error) {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+		span.End()
 		if isPermanent(err) {
 			res.dead = append(res.dead, rw.seq)
 			res.reason = append(res.reason, err.Error())
@@ -50,9 +56,10 @@ func (r *Relay) publish(ctx context.Context, rows []row) publishResult {
 		}
 	}
 	type pending struct {
-		k  aggKey
-		rw *row
-		f  jetstream.PubAckFuture
+		k    aggKey
+		rw   *row
+		f    jetstream.PubAckFuture
+		span trace.Span
 	}
 	for depth := 0; ; depth++ {
 		var wave []pending
@@ -65,9 +72,11 @@ func (r *Relay) publish(ctx context.Context, rows []row) publishResult {
 			return res
 		}
 		for i := range wave {
-			f, err := r.js.PublishMsgAsync(r.message(wave[i].rw))
+			m := r.message(wave[i].rw)
+			wave[i].span = r.publishSpan(ctx, m, wave[i].rw)
+			f, err := r.js.PublishMsgAsync(m)
 			if err != nil {
-				fail(wave[i].k, wave[i].rw, err)
+				fail(wave[i].k, wave[i].rw, wave[i].span, err)
 				continue
 			}
 			wave[i].f = f
@@ -81,25 +90,30 @@ func (r *Relay) publish(ctx context.Context, rows []row) publishResult {
 			if expired {
 				select {
 				case ack := <-p.f.Ok():
-					r.acked(&res, p.rw, ack)
+					r.acked(ctx, &res, p.rw, p.span, ack)
 				case err := <-p.f.Err():
-					fail(p.k, p.rw, err)
+					fail(p.k, p.rw, p.span, err)
 				default:
-					fail(p.k, p.rw, errNoAck)
+					fail(p.k, p.rw, p.span, errNoAck)
 				}
 				continue
 			}
 			select {
 			case ack := <-p.f.Ok():
-				r.acked(&res, p.rw, ack)
+				r.acked(ctx, &res, p.rw, p.span, ack)
 			case err := <-p.f.Err():
-				fail(p.k, p.rw, err)
+				fail(p.k, p.rw, p.span, err)
 			case <-timer.C:
 				expired = true
-				fail(p.k, p.rw, errNoAck)
+				fail(p.k, p.rw, p.span, errNoAck)
 			case <-ctx.Done():
 				timer.Stop()
-				fail(p.k, p.rw, ctx.Err())
+				fail(p.k, p.rw, p.span, ctx.Err())
+				for _, rest := range wave {
+					if rest.f != nil && rest.span.IsRecording() {
+						rest.span.End()
+					}
+				}
 				return res
 			}
 		}
@@ -109,12 +123,15 @@ func (r *Relay) publish(ctx context.Context, rows []row) publishResult {
 
 var errNoAck = errors.New("no publish ack within the publish timeout")
 
-func (r *Relay) acked(res *publishResult, rw *row, ack *jetstream.PubAck) {
+func (r *Relay) acked(ctx context.Context, res *publishResult, rw *row, span trace.Span, ack *jetstream.PubAck) {
 	res.done = append(res.done, rw.seq)
+	span.SetAttributes(attribute.Int64("messaging.nats.stream.sequence", int64(ack.Sequence)), attribute.Bool("messaging.nats.duplicate", ack.Duplicate))
+	span.End()
 	if ack.Duplicate {
 		r.duplicates.Add(1)
 	} else {
 		r.published.Add(1)
+		r.metrics.published.Add(ctx, 1)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -75,6 +76,10 @@ type RelayConfig struct {
 	Logger *slog.Logger
 	// TracerProvider provides relay spans (default the global provider).
 	TracerProvider trace.TracerProvider
+	// MeterProvider provides the relay metrics (default the global
+	// provider): centuria.outbox.pending, centuria.outbox.lag and
+	// centuria.outbox.published.
+	MeterProvider metric.MeterProvider
 	// Propagator reads the producers' trace context from the rows (default
 	// W3C trace context and baggage).
 	Propagator propagation.TextMapPropagator
@@ -122,6 +127,9 @@ func (c RelayConfig) withDefaults() RelayConfig {
 	}
 	if c.Propagator == nil {
 		c.Propagator = natstrace.Propagator
+	}
+	if c.MeterProvider == nil {
+		c.MeterProvider = otel.GetMeterProvider()
 	}
 	return c
 }
@@ -171,11 +179,12 @@ type Stats struct {
 // within the stream's duplicate window, which must exceed the longest
 // relay outage tolerated.
 type Relay struct {
-	db     DB
-	js     jetstream.JetStream
-	cfg    RelayConfig
-	tracer trace.Tracer
-	wake   chan struct{}
+	db      DB
+	js      jetstream.JetStream
+	cfg     RelayConfig
+	tracer  trace.Tracer
+	metrics *relayMetrics
+	wake    chan struct{}
 
 	published, duplicates, dead, failures atomic.Int64
 
@@ -202,8 +211,12 @@ func NewRelay(db DB, nc *nats.Conn, cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox relay: jetstream: %w", err)
 	}
+	m, err := newRelayMetrics(cfg.MeterProvider, db)
+	if err != nil {
+		return nil, fmt.Errorf("outbox relay: creating metrics: %w", err)
+	}
 	return &Relay{
-		db: db, js: js, cfg: cfg,
+		db: db, js: js, cfg: cfg, metrics: m,
 		tracer:     cfg.TracerProvider.Tracer("github.com/centuria/centuria/libs/platform/outbox"),
 		wake:       make(chan struct{}, 1),
 		graceDelay: graceDelay,
@@ -255,7 +268,10 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 			links = append(links, trace.Link{SpanContext: sc})
 		}
 	}
-	ctx, span := r.tracer.Start(ctx, "outbox relay", trace.WithSpanKind(trace.SpanKindProducer), trace.WithLinks(links...),
+	// The batch span links to the producers; each event's publish span is a
+	// child of its producer's context (see message), so one request is one
+	// trace from the handler that added the event to its consumers.
+	ctx, span := r.tracer.Start(ctx, "outbox relay", trace.WithSpanKind(trace.SpanKindInternal), trace.WithLinks(links...),
 		trace.WithAttributes(attribute.String("messaging.system", "nats"), attribute.Int("messaging.batch.message_count", len(rows))))
 	defer span.End()
 
@@ -299,6 +315,28 @@ FROM outbox_events ORDER BY seq LIMIT $1`, r.cfg.BatchSize)
 		return nil, fmt.Errorf("outbox relay: reading events: %w", err)
 	}
 	return out, nil
+}
+
+// publishSpan starts the span of publishing m, a child of the producer's
+// context stored with the event (or of the batch span in ctx when the event
+// has none), and writes the span's context into m's headers so that the
+// consumers' spans descend from it.
+func (r *Relay) publishSpan(ctx context.Context, m *nats.Msg, rw *row) trace.Span {
+	batch := trace.SpanContextFromContext(ctx)
+	pctx := natstrace.Extract(ctx, r.cfg.Propagator, m.Header)
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(
+		attribute.String("messaging.system", "nats"),
+		attribute.String("messaging.operation.type", "send"),
+		attribute.String("messaging.destination.name", m.Subject),
+		attribute.String("messaging.message.id", rw.id.String()),
+		attribute.String("cloudevents.event_type", rw.eventType),
+	)}
+	if sc := trace.SpanContextFromContext(pctx); batch.IsValid() && !sc.Equal(batch) {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: batch}))
+	}
+	pctx, span := r.tracer.Start(pctx, "send "+m.Subject, opts...)
+	natstrace.Inject(pctx, r.cfg.Propagator, m.Header)
+	return span
 }
 
 // message builds the NATS message of an outbox row.
