@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,12 +134,11 @@ func clusterVersion(dir string) (string, error) {
 	if len(vs) == 0 {
 		return "", fmt.Errorf("finding the PostgreSQL cluster: %s is empty", dir)
 	}
-	sort.Slice(vs, func(i, j int) bool {
-		if len(vs[i]) != len(vs[j]) {
-			return len(vs[i]) < len(vs[j])
-		}
-		return vs[i] < vs[j]
-	})
+	num := func(v string) float64 {
+		f, _ := strconv.ParseFloat(v, 64)
+		return f
+	}
+	sort.Slice(vs, func(i, j int) bool { return num(vs[i]) < num(vs[j]) })
 	return vs[len(vs)-1], nil
 }
 
