@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"unicode"
@@ -159,4 +160,17 @@ func UserID(r *http.Request) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// RequireJSON accepts a request without Content-Type or with
+// application/json; anything else is a 415 FieldError.
+func RequireJSON(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		return &FieldError{Status: http.StatusUnsupportedMediaType, Field: "Content-Type", Message: fmt.Sprintf("%q is not application/json", ct)}
+	}
+	return nil
 }

@@ -46,3 +46,12 @@ func NewEvent(aggregate, id, eventType string, p Payload) (outbox.Event, error) 
 	}
 	return outbox.NewJSON(aggregate, id, eventType, p)
 }
+
+// Subscription is one durable consumer a service runs: the stream
+// (StreamOrders...), the durable name, and the function that registers its
+// handlers on the subscriber.
+type Subscription struct {
+	Stream   string
+	Durable  string
+	Register func(*events.Subscriber) error
+}

@@ -101,7 +101,7 @@ func TestTopology(t *testing.T) {
 	if c := tp.Consumer(orderflow.StreamPayments, "orders"); c.Stream != "T_1_PAYMENTS" || c.Validate() != nil {
 		t.Errorf("consumer = %+v", c)
 	}
-	for _, bad := range []string{"UP", "a.b", "a b", strings.Repeat("a", 41)} {
+	for _, bad := range []string{"UP", "a.b", "a b", strings.Repeat("a", 65)} {
 		if _, err := orderflow.NewTopology(bad); err == nil || !strings.Contains(err.Error(), orderflow.EnvPrefix) {
 			t.Errorf("NewTopology(%q) = %v", bad, err)
 		}

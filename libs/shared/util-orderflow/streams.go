@@ -28,7 +28,7 @@ const DuplicateWindow = 10 * time.Minute
 // one NATS server without seeing each other's events.
 const EnvPrefix = "EVENTS_PREFIX"
 
-var prefixRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+var prefixRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // Topology names the streams and subjects of one deployment of the order
 // flow. The zero value is the production topology: streams ORDERS,
@@ -39,11 +39,11 @@ type Topology struct {
 
 // NewTopology returns the topology namespaced by prefix: streams
 // <PREFIX>_ORDERS..., subjects <prefix>.events.>. An empty prefix is the
-// production topology. A prefix must be 1-40 lower-case letters, digits,
+// production topology. A prefix must be 1-64 lower-case letters, digits,
 // '_' or '-'; otherwise the error wraps events.ErrInvalidConfig.
 func NewTopology(prefix string) (Topology, error) {
 	if prefix != "" && !prefixRE.MatchString(prefix) {
-		return Topology{}, fmt.Errorf("%w: %s: %q must be 1-40 lower-case letters, digits, '_' or '-'", events.ErrInvalidConfig, EnvPrefix, prefix)
+		return Topology{}, fmt.Errorf("%w: %s: %q must be 1-64 lower-case letters, digits, '_' or '-'", events.ErrInvalidConfig, EnvPrefix, prefix)
 	}
 	return Topology{prefix: prefix}, nil
 }
