@@ -11,8 +11,8 @@ import (
 	"io/fs"
 	"time"
 
-	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	money "github.com/centuria/centuria/libs/shared/util-money"
+	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )

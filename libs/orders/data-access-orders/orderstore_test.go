@@ -8,8 +8,8 @@ import (
 
 	orderstore "github.com/centuria/centuria/libs/orders/data-access-orders"
 	"github.com/centuria/centuria/libs/shared/util-flowtest"
-	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	money "github.com/centuria/centuria/libs/shared/util-money"
+	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	"github.com/google/uuid"
 )
 

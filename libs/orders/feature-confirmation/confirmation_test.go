@@ -9,8 +9,8 @@ import (
 	confirmation "github.com/centuria/centuria/libs/orders/feature-confirmation"
 	"github.com/centuria/centuria/libs/platform/postgres"
 	"github.com/centuria/centuria/libs/shared/util-flowtest"
-	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	money "github.com/centuria/centuria/libs/shared/util-money"
+	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	"github.com/google/uuid"
 )
 

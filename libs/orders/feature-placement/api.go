@@ -6,8 +6,8 @@ import (
 	"time"
 
 	orderstore "github.com/centuria/centuria/libs/orders/data-access-orders"
-	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	"github.com/centuria/centuria/libs/shared/util-httpjson"
+	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	"github.com/google/uuid"
 )
 

@@ -4,9 +4,9 @@ import (
 	"io"
 	"strconv"
 
-	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	"github.com/centuria/centuria/libs/shared/util-httpjson"
 	money "github.com/centuria/centuria/libs/shared/util-money"
+	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 )
 
 // MaxBody is the largest POST /orders body accepted.
