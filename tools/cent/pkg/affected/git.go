@@ -105,23 +105,34 @@ func (g Git) Diff(ctx context.Context, base, head string) ([]Change, error) {
 	if head != "" {
 		args = append(args, head)
 	}
+	// Against the work tree, the untracked files are listed by a second
+	// git process; both walk the whole tree, so they run side by side.
+	var untracked []byte
+	var untrackedErr error
+	done := make(chan struct{})
+	if head == "" {
+		go func() {
+			defer close(done)
+			untracked, untrackedErr = g.run(ctx, "ls-files", "--others", "--exclude-standard", "-z")
+		}()
+	} else {
+		close(done)
+	}
 	out, err := g.run(ctx, args...)
+	<-done
 	if err != nil {
 		return nil, err
+	}
+	if untrackedErr != nil {
+		return nil, untrackedErr
 	}
 	changes, err := parseNameStatus(out)
 	if err != nil {
 		return nil, err
 	}
-	if head == "" {
-		out, err := g.run(ctx, "ls-files", "--others", "--exclude-standard", "-z")
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range strings.Split(string(out), "\x00") {
-			if p != "" {
-				changes = append(changes, Change{Path: p, Status: Added})
-			}
+	for _, p := range strings.Split(string(untracked), "\x00") {
+		if p != "" {
+			changes = append(changes, Change{Path: p, Status: Added})
 		}
 	}
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })

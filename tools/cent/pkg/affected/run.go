@@ -38,40 +38,42 @@ type Report struct {
 // used (of the head revision when Head is not the checked-out commit).
 func Run(ctx context.Context, ws *workspace.Workspace, o Options) (*Report, *graph.Graph, error) {
 	git := Git{Dir: ws.Root}
-	if err := git.CheckRepo(ctx); err != nil {
-		return nil, nil, err
-	}
 	if o.Base == "" {
 		o.Base = "main"
 	}
-	baseRev, err := git.Resolve(ctx, o.Base)
-	if err != nil {
-		return nil, nil, fmt.Errorf("base: %w", err)
+	// Comparing with the work tree (the common case) needs the graph of
+	// the checked-out tree, so it is built while git works out the changes.
+	type built struct {
+		g   *graph.Graph
+		err error
 	}
-	headRev := ""
-	if o.Head != "" {
-		if headRev, err = git.Resolve(ctx, o.Head); err != nil {
-			return nil, nil, fmt.Errorf("head: %w", err)
-		}
+	var early chan built
+	if o.Head == "" {
+		early = make(chan built, 1)
+		gctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			g, err := graph.Build(gctx, ws, o.Graph)
+			early <- built{g, err}
+		}()
 	}
-	against := headRev
-	if against == "" {
-		against = "HEAD"
-	}
-	mb, err := git.MergeBase(ctx, baseRev, against)
-	if err != nil {
-		return nil, nil, err
-	}
-	changes, err := git.Diff(ctx, mb, headRev)
+	mb, headRev, changes, err := gitChanges(ctx, git, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	headWS := ws
+	var g *graph.Graph
 	newReader := func(ctx context.Context, f string) ([]byte, error) {
 		return os.ReadFile(filepath.Join(ws.Root, filepath.FromSlash(f)))
 	}
-	if headRev != "" {
+	if early != nil {
+		b := <-early
+		if b.err != nil {
+			return nil, nil, b.err
+		}
+		g = b.g
+	} else {
 		newReader = func(ctx context.Context, f string) ([]byte, error) { return git.Show(ctx, headRev, f) }
+		headWS := ws
 		current, _ := git.Resolve(ctx, "HEAD")
 		if current != headRev {
 			tmp, err := os.MkdirTemp("", "cent-head-")
@@ -86,10 +88,9 @@ func Run(ctx context.Context, ws *workspace.Workspace, o Options) (*Report, *gra
 				return nil, nil, fmt.Errorf("loading the workspace at %s: %w", o.Head, err)
 			}
 		}
-	}
-	g, err := graph.Build(ctx, headWS, o.Graph)
-	if err != nil {
-		return nil, nil, err
+		if g, err = graph.Build(ctx, headWS, o.Graph); err != nil {
+			return nil, nil, err
+		}
 	}
 	res, err := Compute(ctx, g, Input{
 		Changes:  changes,
@@ -105,4 +106,32 @@ func Run(ctx context.Context, ws *workspace.Workspace, o Options) (*Report, *gra
 		changes = []Change{}
 	}
 	return &Report{Result: res, Base: mb, Head: headRev, Changes: changes}, g, nil
+}
+
+// gitChanges resolves o's revisions and lists the changed files between the
+// merge base and the head (or the work tree).
+func gitChanges(ctx context.Context, git Git, o Options) (mb, headRev string, changes []Change, err error) {
+	if err := git.CheckRepo(ctx); err != nil {
+		return "", "", nil, err
+	}
+	baseRev, err := git.Resolve(ctx, o.Base)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("base: %w", err)
+	}
+	if o.Head != "" {
+		if headRev, err = git.Resolve(ctx, o.Head); err != nil {
+			return "", "", nil, fmt.Errorf("head: %w", err)
+		}
+	}
+	against := headRev
+	if against == "" {
+		against = "HEAD"
+	}
+	if mb, err = git.MergeBase(ctx, baseRev, against); err != nil {
+		return "", "", nil, err
+	}
+	if changes, err = git.Diff(ctx, mb, headRev); err != nil {
+		return "", "", nil, err
+	}
+	return mb, headRev, changes, nil
 }
