@@ -23,8 +23,8 @@ func TestDecodeStream(t *testing.T) {
 		t.Errorf("called() = %+v, want only the function-level finding", c)
 	}
 	for in, want := range map[string]string{
-		`{"config":{"protocol_version":"v2.0.0"}}`: `protocol version "v2.0.0"`,
-		`{"osv":{"id":"GO-1"}}`:                    "no config message",
+		`{"config":{"protocol_version":"v2.0.0"}}`:   `protocol version "v2.0.0"`,
+		`{"osv":{"id":"GO-1"}}`:                      "no config message",
 		`{"config":{"protocol_version":"v1.0.0"}} {`: "reading govulncheck output",
 	} {
 		if _, err := decodeStream(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
