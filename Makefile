@@ -4,7 +4,7 @@ GO ?= go
 # here so a slow package can be moved out consciously).
 RACE_PKGS ?= ./...
 
-.PHONY: test fmt-check vet unit bench bench-affected bench-run bench-gateway bench-outbox graph
+.PHONY: test fmt-check vet unit bench bench-affected bench-run bench-gateway bench-outbox graph up demo
 
 ## test: format check, vet, and every test with the race detector (what CI runs)
 test: fmt-check vet unit
@@ -41,3 +41,11 @@ bench-outbox:
 ## graph: the project graph of this repository
 graph:
 	$(GO) run ./tools/cent graph
+
+## up: the whole platform on this machine (gateway + the four services); Ctrl-C stops it. Flags: make up ARGS="--logs DIR"
+up:
+	$(GO) run ./tools/devstack up $(ARGS)
+
+## demo: three orders through the running platform (make up), with their final states and trace ids
+demo:
+	$(GO) run ./tools/devstack demo $(ARGS)

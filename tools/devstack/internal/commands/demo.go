@@ -42,30 +42,44 @@ an order does not end as expected.`,
 }
 
 func runDemo(ctx context.Context, o *demoOptions, stdout, stderr io.Writer) error {
-	var st stack.State
-	if o.Standalone {
-		opts, err := o.stackOptions(stdout, stderr, true)
+	if !o.Standalone {
+		st, err := stack.ReadState(o.StateFile)
 		if err != nil {
-			return err
-		}
-		s, err := stack.Start(ctx, opts)
-		if err != nil {
-			return err
-		}
-		defer stop(s, stderr)
-		token, err := s.Token(DefaultCustomer, time.Hour)
-		if err != nil {
-			return err
-		}
-		st = s.State(DefaultCustomer, token)
-	} else {
-		var err error
-		if st, err = stack.ReadState(o.StateFile); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "platform: gateway %s (devstack pid %d)\n", st.GatewayURL, st.PID)
+		return play(ctx, st, o.Timeout, stdout)
 	}
+	opts, err := o.stackOptions(stdout, stderr, true)
+	if err != nil {
+		return err
+	}
+	s, err := stack.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer stop(s, stderr)
+	token, err := s.Token(DefaultCustomer, time.Hour)
+	if err != nil {
+		return err
+	}
+	// A process that dies ends the demo at once, with its last lines.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		if err := s.Wait(ctx); err != nil {
+			cancel(err)
+		}
+	}()
+	err = play(ctx, s.State(DefaultCustomer, token), o.Timeout, stdout)
+	if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
+		return cause
+	}
+	return err
+}
+
+func play(ctx context.Context, st stack.State, timeout time.Duration, stdout io.Writer) error {
 	c := &demo.Client{GatewayURL: st.GatewayURL, Token: st.Token, APIKey: st.APIKey}
-	_, err := demo.Run(ctx, c, demo.Cases(st.FailAmountCents), o.Timeout, stdout)
+	_, err := demo.Run(ctx, c, demo.Cases(st.FailAmountCents), timeout, stdout)
 	return err
 }

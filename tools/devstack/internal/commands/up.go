@@ -23,7 +23,7 @@ type upOptions struct {
 
 func addStateFlag(cmd *cobra.Command, p *string) {
 	def, _ := stack.DefaultStatePath()
-	cmd.Flags().StringVar(p, "state-file", def, "where `up` publishes the gateway URL, token and API key for `demo`")
+	cmd.Flags().StringVar(p, "state-file", def, "`file` where up publishes the gateway URL, token and API key for demo")
 }
 
 func newUpCmd() *cobra.Command {

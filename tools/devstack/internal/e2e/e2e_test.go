@@ -1,0 +1,547 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/centuria/centuria/deploy/observability"
+	"github.com/centuria/centuria/internal/testenv"
+	"github.com/centuria/centuria/tools/devstack/internal/demo"
+	"github.com/centuria/centuria/tools/devstack/internal/otlpsink"
+	"github.com/centuria/centuria/tools/devstack/internal/stack"
+	"github.com/centuria/centuria/tools/devstack/internal/supervisor"
+)
+
+// platform is one started platform under test.
+type platform struct {
+	t        *testing.T
+	s        *stack.Stack
+	client   *demo.Client
+	otlp     *otlpsink.Receiver
+	admin    string // superuser URL of the PostgreSQL server
+	dbPrefix string
+	fail     int64
+	logs     string
+}
+
+// startPlatform builds the binaries (once, without the race detector),
+// gives this run its own databases, stream names and Redis keys, and
+// starts the gateway and the four services.
+func startPlatform(t *testing.T) *platform {
+	t.Helper()
+	root, err := stack.FindRepoRoot(".")
+	testenv.Must(t, err, "repository root")
+	admin := testenv.PostgresAdminURL()
+	au, err := url.Parse(admin)
+	testenv.Must(t, err, "CENTURIA_TEST_POSTGRES")
+	testenv.Require(t, "PostgreSQL", au.Host, testenv.PostgresStart)
+	natsURL, streamPrefix := testenv.NATS(t)
+	eventsPrefix := strings.ToLower(streamPrefix)
+	cleanStreams(t, natsURL, streamPrefix+"_")
+	redisAddr, _ := testenv.Redis(t)
+	dbPrefix := testenv.Name(t, "e2e") + "_"
+	t.Cleanup(func() { dropDatabases(t, admin, dbPrefix) })
+
+	ctx := context.Background()
+	start := time.Now()
+	bins, err := stack.Build(ctx, root, t.TempDir(), append([]string{stack.Gateway}, stack.Services...))
+	testenv.Must(t, err, "building the platform")
+	t.Logf("built the gateway and the services in %s", time.Since(start).Round(time.Millisecond))
+
+	rcv, err := otlpsink.Start("127.0.0.1")
+	testenv.Must(t, err, "OTLP receiver")
+	t.Cleanup(rcv.Close)
+
+	logs := t.TempDir()
+	p := &platform{t: t, otlp: rcv, admin: admin, dbPrefix: dbPrefix, fail: 7777, logs: logs}
+	start = time.Now()
+	s, err := stack.Start(ctx, stack.Options{
+		Binaries:         bins,
+		PostgresAdminURL: admin,
+		DatabasePrefix:   dbPrefix,
+		NATSURL:          natsURL,
+		RedisAddr:        redisAddr,
+		OTLPEndpoint:     rcv.Endpoint(),
+		OTLPProtocol:     "grpc",
+		FailAmountCents:  p.fail,
+		Env:              []string{"EVENTS_PREFIX=" + eventsPrefix},
+		Sink:             supervisor.Dir(logs),
+		Log:              testWriter{t},
+		ReadyTimeout:     90 * time.Second,
+		RatePerSecond:    1000,
+	})
+	if err != nil {
+		p.dumpLogs()
+		t.Fatalf("starting the platform: %v", err)
+	}
+	t.Logf("platform ready in %s: gateway %s", time.Since(start).Round(time.Millisecond), s.GatewayURL)
+	p.s = s
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.Stop(ctx); err != nil {
+			t.Errorf("stopping the platform: %v", err)
+		}
+		if t.Failed() {
+			p.dumpLogs()
+		}
+	})
+	token, err := s.Token("customer-e2e", time.Hour)
+	testenv.Must(t, err, "token")
+	p.client = &demo.Client{GatewayURL: s.GatewayURL, Token: token, APIKey: s.APIKey}
+	return p
+}
+
+// crashes fails the test for every process that died on its own.
+func (p *platform) watchCrashes() (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case e := <-p.s.Crashed():
+				p.t.Errorf("%v", &stack.CrashError{Exit: e})
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func TestPlatformEndToEnd(t *testing.T) {
+	p := startPlatform(t)
+	defer p.watchCrashes()()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	// 1. The three outcomes, through the gateway.
+	results, err := demo.Run(ctx, p.client, demo.Cases(p.fail), 60*time.Second, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	happy, soldOut, declined := results[0], results[1], results[2]
+	if soldOut.Order.Reason != "out_of_stock" || declined.Order.Reason != "payment_failed" {
+		t.Errorf("reasons: out of stock %q, declined %q; want out_of_stock and payment_failed", soldOut.Order.Reason, declined.Order.Reason)
+	}
+
+	// 2. Orders keep flowing while inventory, then payments, is killed
+	// with SIGKILL and restarted.
+	const loadSKU, loadStock, loadOrders = "e2e-load", 12, 24
+	if err := p.client.SetStock(ctx, loadSKU, loadStock); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu     sync.Mutex
+		placed []demo.ID
+		wg     sync.WaitGroup
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range loadOrders / 4 {
+				o, _, err := p.client.PlaceOrder(ctx, "EUR", demo.Item{SKU: loadSKU, Quantity: 1, UnitPriceCents: int64(100 + w*10 + i)})
+				if err != nil {
+					t.Errorf("placing a load order: %v", err)
+					return
+				}
+				mu.Lock()
+				placed = append(placed, o.ID)
+				mu.Unlock()
+				time.Sleep(250 * time.Millisecond)
+			}
+		}()
+	}
+	for _, victim := range []string{"inventory", "payments"} {
+		time.Sleep(700 * time.Millisecond)
+		if err := p.s.Kill(victim); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("killed %s (SIGKILL)", victim)
+		time.Sleep(time.Second)
+		if err := p.s.Restart(ctx, victim); err != nil {
+			t.Fatalf("restarting %s: %v", victim, err)
+		}
+		t.Logf("%s is back", victim)
+	}
+	wg.Wait()
+	if len(placed) != loadOrders {
+		t.Fatalf("placed %d load orders, want %d", len(placed), loadOrders)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 90*time.Second)
+	defer wcancel()
+	confirmed := 0
+	for _, id := range placed {
+		o, err := p.client.WaitFinal(wctx, id, 250*time.Millisecond)
+		if err != nil {
+			t.Fatalf("load order: %v", err)
+		}
+		switch {
+		case o.Status == "confirmed":
+			confirmed++
+		case o.Reason != "out_of_stock":
+			t.Errorf("load order %s cancelled for %q, want only out_of_stock cancellations", id, o.Reason)
+		}
+	}
+	if confirmed != loadStock {
+		t.Errorf("%d of %d load orders confirmed with %d in stock, want exactly %d", confirmed, loadOrders, loadStock, loadStock)
+	}
+
+	// 3. Each service's own database agrees, and no event was applied twice.
+	all := append([]demo.ID{happy.Order.ID, soldOut.Order.ID, declined.Order.ID}, placed...)
+	p.checkDatabases(ctx, all, happy.Order.ID, soldOut.Order.ID, declined.Order.ID, loadSKU, loadStock)
+
+	// 4. One trace from the gateway to the notification.
+	p.checkTrace(ctx, happy.TraceID)
+
+	// 5. Every metric the dashboards query is emitted.
+	p.checkMetrics(ctx)
+}
+
+// db opens a superuser connection to one service's database.
+func (p *platform) db(ctx context.Context, service string) *pgx.Conn {
+	p.t.Helper()
+	u, err := url.Parse(p.admin)
+	testenv.Must(p.t, err, "admin URL")
+	u.Path = "/" + p.dbPrefix + service
+	c, err := pgx.Connect(ctx, u.String())
+	testenv.Must(p.t, err, "connecting to the %s database", service)
+	p.t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func (p *platform) checkDatabases(ctx context.Context, all []demo.ID, happy, soldOut, declined demo.ID, loadSKU string, loadStock int) {
+	t := p.t
+	t.Helper()
+	ids := make([]string, len(all))
+	for i, id := range all {
+		ids[i] = string(id)
+	}
+
+	// orders: every order final, with the state the API reported.
+	orders := p.db(ctx, "orders")
+	var pending, total int
+	err := orders.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FROM orders WHERE id::text = ANY($1)`, ids).Scan(&pending, &total)
+	testenv.Must(t, err, "orders")
+	if pending != 0 || total != len(all) {
+		t.Errorf("orders database: %d pending of %d, want 0 of %d", pending, total, len(all))
+	}
+	for id, status := range map[demo.ID]string{happy: "confirmed", soldOut: "cancelled", declined: "cancelled"} {
+		var got string
+		testenv.Must(t, orders.QueryRow(ctx, `SELECT status FROM orders WHERE id::text = $1`, string(id)).Scan(&got), "order %s", id)
+		if got != status {
+			t.Errorf("orders database: order %s is %s, want %s", id, got, status)
+		}
+	}
+
+	// inventory: the stock arithmetic holds only if every reservation and
+	// release was applied exactly once.
+	st, err := p.client.GetStock(ctx, loadSKU)
+	testenv.Must(t, err, "stock of %s", loadSKU)
+	if st.Available != 0 {
+		t.Errorf("stock of %s: %+v, want 0 available after %d confirmed orders of one", loadSKU, st, loadStock)
+	}
+	ws, err := p.client.GetStock(ctx, demo.InStockSKU)
+	testenv.Must(t, err, "stock of %s", demo.InStockSKU)
+	// The happy order took 2; the declined order's 1 was released again.
+	if ws.Available != demo.InStockAmount-2 {
+		t.Errorf("stock of %s: %+v, want %d available", demo.InStockSKU, ws, demo.InStockAmount-2)
+	}
+	inv := p.db(ctx, "inventory")
+	var invAvail int
+	testenv.Must(t, inv.QueryRow(ctx, `SELECT available FROM stock WHERE sku = $1`, loadSKU).Scan(&invAvail), "inventory stock row")
+	if invAvail != 0 {
+		t.Errorf("inventory database: %s available = %d, want 0", loadSKU, invAvail)
+	}
+
+	// payments: one payment per order that got stock, captured only for
+	// the confirmed ones.
+	pay := p.db(ctx, "payments")
+	rows, err := pay.Query(ctx, `SELECT order_id::text, status, count(*) OVER (PARTITION BY order_id) FROM payments WHERE order_id::text = ANY($1)`, ids)
+	testenv.Must(t, err, "payments")
+	payments := map[string]string{}
+	for rows.Next() {
+		var id, status string
+		var n int
+		testenv.Must(t, rows.Scan(&id, &status, &n), "payments row")
+		if n != 1 {
+			t.Errorf("payments database: %d payments for order %s, want 1", n, id)
+		}
+		payments[id] = status
+	}
+	testenv.Must(t, rows.Err(), "payments")
+	if got := len(payments); got != loadStock+2 {
+		t.Errorf("payments database: payments for %d orders, want %d (the load orders with stock, the happy and the declined order)", got, loadStock+2)
+	}
+	if s := payments[string(happy)]; s != "captured" {
+		t.Errorf("payments database: the happy order's payment is %q, want captured", s)
+	}
+	if _, ok := payments[string(soldOut)]; ok {
+		t.Errorf("payments database: the out-of-stock order %s has a payment", soldOut)
+	}
+	if s := payments[string(declined)]; s != "failed" {
+		t.Errorf("payments database: the declined order's payment is %q, want failed", s)
+	}
+
+	// notifications: exactly one per order.
+	nt := p.db(ctx, "notifications")
+	rows, err = nt.Query(ctx, `SELECT order_id::text, count(*) FROM notifications WHERE order_id::text = ANY($1) GROUP BY order_id`, ids)
+	testenv.Must(t, err, "notifications")
+	seen := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		testenv.Must(t, rows.Scan(&id, &n), "notifications row")
+		seen[id] = n
+	}
+	testenv.Must(t, rows.Err(), "notifications")
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("notifications database: %d notifications for order %s, want exactly 1", seen[id], id)
+		}
+	}
+}
+
+// checkTrace waits for the spans of the happy order's trace and checks
+// that they form one tree rooted at the gateway and covering every hop.
+func (p *platform) checkTrace(ctx context.Context, traceID string) {
+	t := p.t
+	t.Helper()
+	want := []string{"gateway", "orders", "inventory", "payments", "notifications"}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		svcs := p.otlp.Services(traceID)
+		missing := []string{}
+		for _, w := range want {
+			if svcs[w] == 0 {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 && hasConsumer(p.otlp.Trace(traceID), "notifications") {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.Fatalf("trace %s: no spans of %v after 30s; it has %v", traceID, missing, svcs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // let the last batches arrive
+	spans := p.otlp.Trace(traceID)
+	byID := map[string]otlpsink.Span{}
+	for _, s := range spans {
+		byID[s.SpanID] = s
+	}
+	var lines []string
+	for _, s := range spans {
+		lines = append(lines, fmt.Sprintf("%-13s %-9s %s", s.Service, strings.TrimPrefix(s.Kind, "SPAN_KIND_"), s.Name))
+	}
+	t.Logf("trace %s:\n  %s", traceID, strings.Join(lines, "\n  "))
+	roots := 0
+	for _, s := range spans {
+		if s.ParentID == "" || s.ParentID == "0000000000000000" {
+			t.Errorf("trace %s: span %q of %s is a root; the trace must continue the client's traceparent", traceID, s.Name, s.Service)
+			roots++
+			continue
+		}
+		if _, ok := byID[s.ParentID]; !ok {
+			// Only the gateway's server span may have its parent outside
+			// (the client's span, which the test made up).
+			if s.Service != "gateway" {
+				t.Errorf("trace %s: parent of span %q of %s is not in the trace", traceID, s.Name, s.Service)
+			}
+		}
+	}
+	// The causal chain: each hop's consumer span descends from the
+	// previous hop's spans.
+	chain := []struct{ service, kind, name string }{
+		{"gateway", "SPAN_KIND_SERVER", ""},
+		{"orders", "SPAN_KIND_SERVER", "POST /orders"},
+		{"orders", "SPAN_KIND_PRODUCER", "order.placed"},
+		{"inventory", "SPAN_KIND_CONSUMER", "order.placed"},
+		{"payments", "SPAN_KIND_CONSUMER", "stock.reserved"},
+		{"orders", "SPAN_KIND_CONSUMER", "payment.captured"},
+		{"notifications", "SPAN_KIND_CONSUMER", "order.confirmed"},
+	}
+	var prev *otlpsink.Span
+	for _, hop := range chain {
+		var found *otlpsink.Span
+		for i := range spans {
+			s := &spans[i]
+			if s.Service == hop.service && s.Kind == hop.kind && strings.Contains(s.Name, hop.name) {
+				if prev == nil || descends(byID, *s, prev.SpanID) {
+					found = s
+					break
+				}
+			}
+		}
+		if found == nil {
+			t.Errorf("trace %s: no %s %s span %q descending from the previous hop", traceID, hop.service, hop.kind, hop.name)
+			return
+		}
+		prev = found
+	}
+}
+
+func hasConsumer(spans []otlpsink.Span, service string) bool {
+	for _, s := range spans {
+		if s.Service == service && s.Kind == "SPAN_KIND_CONSUMER" {
+			return true
+		}
+	}
+	return false
+}
+
+// descends reports whether s has ancestor among its parents.
+func descends(byID map[string]otlpsink.Span, s otlpsink.Span, ancestor string) bool {
+	for i := 0; i < 100; i++ {
+		if s.ParentID == ancestor {
+			return true
+		}
+		next, ok := byID[s.ParentID]
+		if !ok {
+			return false
+		}
+		s = next
+	}
+	return false
+}
+
+// checkMetrics scrapes every process's /metrics and checks that each
+// metric the dashboards query is emitted by at least one of them.
+func (p *platform) checkMetrics(ctx context.Context) {
+	t := p.t
+	t.Helper()
+	names, err := observability.DashboardMetrics(observability.Dashboards())
+	testenv.Must(t, err, "dashboard metrics")
+	emitted := map[string][]string{}
+	for name, ep := range p.s.Endpoints {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ep.Admin+"/metrics", nil)
+		resp, err := http.DefaultClient.Do(req)
+		testenv.Must(t, err, "scraping %s", name)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			metric := line
+			if i := strings.IndexAny(line, "{ "); i >= 0 {
+				metric = line[:i]
+			}
+			emitted[metric] = append(emitted[metric], name)
+		}
+		resp.Body.Close()
+	}
+	var missing []string
+	for _, n := range names {
+		found := false
+		for m := range emitted {
+			if m == n || strings.HasPrefix(m, n+"_") {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, n)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("metrics the dashboards query but no process emits: %v", missing)
+	}
+	t.Logf("all %d metrics the dashboards query are emitted", len(names))
+}
+
+// cleanStreams deletes this run's streams (and their dead-letter streams)
+// when the test ends.
+func cleanStreams(t *testing.T, natsURL, prefix string) {
+	t.Cleanup(func() {
+		nc, err := nats.Connect(natsURL)
+		if err != nil {
+			t.Logf("cleaning streams: %v", err)
+			return
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var del []string
+		names := js.StreamNames(ctx)
+		for n := range names.Name() {
+			if strings.HasPrefix(n, prefix) {
+				del = append(del, n)
+			}
+		}
+		for _, n := range del {
+			_ = js.DeleteStream(ctx, n)
+		}
+	})
+}
+
+// dropDatabases drops this run's databases and roles.
+func dropDatabases(t *testing.T, admin, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Logf("dropping databases: %v", err)
+		return
+	}
+	defer c.Close(ctx)
+	for _, s := range stack.Services {
+		id := pgx.Identifier{prefix + s}.Sanitize()
+		for _, q := range []string{"DROP DATABASE IF EXISTS " + id + " WITH (FORCE)", "DROP ROLE IF EXISTS " + id} {
+			if _, err := c.Exec(ctx, q); err != nil {
+				t.Logf("%s: %v", q, err)
+			}
+		}
+	}
+}
+
+// dumpLogs prints the last lines of every process's log.
+func (p *platform) dumpLogs() {
+	files, _ := filepath.Glob(filepath.Join(p.logs, "*.log"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) > 40 {
+			lines = lines[len(lines)-40:]
+		}
+		p.t.Logf("last lines of %s:\n  %s", filepath.Base(f), strings.Join(lines, "\n  "))
+	}
+}
+
+// testWriter sends the launcher's progress lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+var _ io.Writer = testWriter{}
