@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 
 	"github.com/centuria/centuria/deploy/observability"
 	"github.com/centuria/centuria/internal/testenv"
+	"github.com/centuria/centuria/tools/devstack/internal/commands"
 	"github.com/centuria/centuria/tools/devstack/internal/demo"
 	"github.com/centuria/centuria/tools/devstack/internal/otlpsink"
 	"github.com/centuria/centuria/tools/devstack/internal/stack"
@@ -128,7 +131,12 @@ func (p *platform) watchCrashes() (stop func()) {
 
 func TestPlatformEndToEnd(t *testing.T) {
 	p := startPlatform(t)
-	defer p.watchCrashes()()
+	stopWatching := p.watchCrashes()
+	defer func() {
+		if stopWatching != nil {
+			stopWatching()
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
@@ -214,6 +222,32 @@ func TestPlatformEndToEnd(t *testing.T) {
 
 	// 5. Every metric the dashboards query is emitted.
 	p.checkMetrics(ctx)
+
+	// 6. `devstack demo` finds the platform through the state file.
+	statePath := filepath.Join(t.TempDir(), "state.json")
+	testenv.Must(t, stack.WriteState(statePath, p.s.State("customer-e2e", p.client.Token)), "state file")
+	var out strings.Builder
+	if code := commands.Execute(ctx, []string{"demo", "--state-file", statePath}, &out, &out); code != 0 {
+		t.Fatalf("devstack demo: exit %d\n%s", code, out.String())
+	}
+	for _, w := range []string{"happy path", "confirmed", "out_of_stock", "payment_failed"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("devstack demo output lacks %q:\n%s", w, out.String())
+		}
+	}
+
+	// 7. A process that dies on its own is reported with its last lines.
+	stopWatching()
+	stopWatching = nil
+	testenv.Must(t, syscall.Kill(p.s.Pid("notifications"), syscall.SIGKILL), "killing notifications")
+	wctx2, wcancel2 := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel2()
+	err = p.s.Wait(wctx2)
+	var crash *stack.CrashError
+	if !errors.As(err, &crash) || crash.Exit.Name != "notifications" || len(crash.Exit.Tail) == 0 ||
+		!strings.Contains(err.Error(), "notifications stopped unexpectedly (signal: killed)") {
+		t.Fatalf("Wait after killing notifications: %v", err)
+	}
 }
 
 // db opens a superuser connection to one service's database.

@@ -3,15 +3,19 @@ package stack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/centuria/centuria/internal/testenv"
 	"github.com/centuria/centuria/tools/devstack/internal/supervisor"
@@ -178,5 +182,83 @@ func TestBuildNamesMissingApps(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A service that dies while starting stops the start, and the error names
+// it and carries its last output lines. The gateway binary, started without
+// a configuration file, plays a service that exits at once.
+func TestStartReportsADyingServiceWithItsLastLines(t *testing.T) {
+	gw := buildGateway(t)
+	admin := testenv.PostgresAdminURL()
+	prefix := testenv.Name(t, "ds") + "_"
+	t.Cleanup(func() { dropDatabases(t, admin, prefix) })
+	bins := map[string]string{Gateway: gw}
+	for _, s := range Services {
+		bins[s] = gw
+	}
+	var log syncBuf
+	s, err := Start(context.Background(), Options{Binaries: bins, PostgresAdminURL: admin, DatabasePrefix: prefix,
+		NATSURL: "embedded", RedisAddr: "off", Log: &log, ReadyTimeout: 20 * time.Second})
+	if err == nil {
+		s.Stop(context.Background())
+		t.Fatal("Start succeeded with services that exit at once")
+	}
+	var crash *CrashError
+	if !errors.As(err, &crash) {
+		t.Fatalf("err = %v, want a *CrashError", err)
+	}
+	if !slices.Contains(Services, crash.Exit.Name) || !strings.Contains(err.Error(), "stopped unexpectedly (exit status 2)") ||
+		!strings.Contains(err.Error(), "usage: gateway [-check] config.yaml") {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(log.String(), "started an embedded NATS JetStream server") {
+		t.Fatalf("launcher log lacks the embedded NATS line:\n%s", log.String())
+	}
+	// The databases were provisioned, one per service, before the start.
+	c, err := pgx.Connect(context.Background(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var n int
+	if err := c.QueryRow(context.Background(), "SELECT count(*) FROM pg_database WHERE datname LIKE $1", prefix+"%").Scan(&n); err != nil || n != len(Services) {
+		t.Fatalf("%d databases named %s*, want %d (%v)", n, prefix, len(Services), err)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func dropDatabases(t *testing.T, admin, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Logf("dropping databases: %v", err)
+		return
+	}
+	defer c.Close(ctx)
+	for _, s := range Services {
+		id := pgx.Identifier{prefix + s}.Sanitize()
+		for _, q := range []string{"DROP DATABASE IF EXISTS " + id + " WITH (FORCE)", "DROP ROLE IF EXISTS " + id} {
+			if _, err := c.Exec(ctx, q); err != nil {
+				t.Logf("%s: %v", q, err)
+			}
+		}
 	}
 }

@@ -116,7 +116,6 @@ type Stack struct {
 	issuer    *tokens.Issuer
 	nats      *server.Server
 	ownedWork bool
-	specs     map[string]supervisor.Spec
 
 	// GatewayURL is the gateway's base URL, e.g. http://127.0.0.1:8080.
 	GatewayURL string
@@ -184,7 +183,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := o.applyDefaults(); err != nil {
 		return nil, err
 	}
-	s := &Stack{opts: o, group: supervisor.New(o.Sink), Endpoints: map[string]Endpoint{}, specs: map[string]supervisor.Spec{}}
+	s := &Stack{opts: o, group: supervisor.New(o.Sink), Endpoints: map[string]Endpoint{}}
 	defer func() {
 		if err != nil {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
@@ -232,7 +231,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		ep.DatabaseURL = dbs[name]
 		s.Endpoints[name] = ep
 		spec := supervisor.Spec{Name: name, Path: bins[name], Env: s.serviceEnv(name, ep)}
-		s.specs[name] = spec
 		p, err := s.group.Start(spec)
 		if err != nil {
 			return s, err
@@ -420,7 +418,6 @@ func (s *Stack) startGateway(ctx context.Context, bin, keyDigest string) error {
 	}
 	env := append(s.baseEnv(Gateway), keysEnv+"="+APIKeyEntry("devstack-admin", keyDigest, AdminScope))
 	spec := supervisor.Spec{Name: Gateway, Path: bin, Args: []string{path}, Env: env}
-	s.specs[Gateway] = spec
 	p, err := s.group.Start(spec)
 	if err != nil {
 		return err
@@ -446,6 +443,14 @@ func (s *Stack) Wait(ctx context.Context) error {
 	case e := <-s.group.Crashed():
 		return &CrashError{Exit: e}
 	}
+}
+
+// Pid returns the process id of the named process, or 0.
+func (s *Stack) Pid(name string) int {
+	if p := s.group.Process(name); p != nil {
+		return p.Pid()
+	}
+	return 0
 }
 
 // Kill sends SIGKILL to a process and waits for it to exit.
