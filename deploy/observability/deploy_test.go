@@ -2,6 +2,7 @@ package observability
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"net"
 	"os"
@@ -324,6 +325,29 @@ func TestKubernetesCollector(t *testing.T) {
 		}
 	}
 
+	// The service chart's default OTLP endpoint is this Service.
+	var chart struct {
+		OTel struct {
+			Endpoint string `json:"endpoint"`
+		} `json:"otel"`
+	}
+	values, err := os.ReadFile(chartValues)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sigsyaml.Unmarshal(values, &chart); err != nil {
+		t.Fatalf("%s: %v", chartValues, err)
+	}
+	var grpcPort int32
+	for _, sp := range m.svc.Spec.Ports {
+		if sp.TargetPort.String() == "otlp-grpc" {
+			grpcPort = sp.Port
+		}
+	}
+	if want := fmt.Sprintf("http://%s.%s.svc:%d", m.svc.Name, k.Namespace, grpcPort); chart.OTel.Endpoint != want {
+		t.Errorf("%s otel.endpoint = %q, but the collector Service is %s", chartValues, chart.OTel.Endpoint, want)
+	}
+
 	sc := c.SecurityContext
 	if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
 		t.Error("container: want a read-only root filesystem and no privilege escalation")
@@ -332,6 +356,8 @@ func TestKubernetesCollector(t *testing.T) {
 		t.Error("container: want a memory limit (memory_limiter's limit_percentage is relative to it)")
 	}
 }
+
+const chartValues = "../charts/service/values.yaml"
 
 func port(t *testing.T, endpoint string) int32 {
 	t.Helper()
