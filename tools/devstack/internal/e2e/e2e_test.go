@@ -287,23 +287,33 @@ func (p *platform) checkDatabases(ctx context.Context, all []demo.ID, happy, sol
 	}
 
 	// inventory: the stock arithmetic holds only if every reservation and
-	// release was applied exactly once.
-	st, err := p.client.GetStock(ctx, loadSKU)
-	testenv.Must(t, err, "stock of %s", loadSKU)
-	if st.Available != 0 {
-		t.Errorf("stock of %s: %+v, want 0 available after %d confirmed orders of one", loadSKU, st, loadStock)
-	}
-	ws, err := p.client.GetStock(ctx, demo.InStockSKU)
-	testenv.Must(t, err, "stock of %s", demo.InStockSKU)
-	// The happy order took 2; the declined order's 1 was released again.
-	if ws.Available != demo.InStockAmount-2 {
-		t.Errorf("stock of %s: %+v, want %d available", demo.InStockSKU, ws, demo.InStockAmount-2)
+	// release was applied exactly once. A reservation moves stock from
+	// available to reserved, a release (after a failed payment) moves it
+	// back, a confirmation leaves it reserved.
+	for _, c := range []struct {
+		sku                 string
+		available, reserved int
+	}{
+		{loadSKU, 0, loadStock},
+		{demo.InStockSKU, demo.InStockAmount - 2, 2}, // the happy order's 2; the declined order's 1 came back
+	} {
+		st, err := p.client.GetStock(ctx, c.sku)
+		testenv.Must(t, err, "stock of %s", c.sku)
+		if st.Available != c.available || st.Reserved != c.reserved {
+			t.Errorf("stock of %s: %d available, %d reserved; want %d and %d", c.sku, st.Available, st.Reserved, c.available, c.reserved)
+		}
 	}
 	inv := p.db(ctx, "inventory")
-	var invAvail int
-	testenv.Must(t, inv.QueryRow(ctx, `SELECT available FROM stock WHERE sku = $1`, loadSKU).Scan(&invAvail), "inventory stock row")
-	if invAvail != 0 {
-		t.Errorf("inventory database: %s available = %d, want 0", loadSKU, invAvail)
+	var reserved, rejected, released int
+	err = inv.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'reserved'), count(*) FILTER (WHERE status = 'rejected'),
+		count(*) FILTER (WHERE status = 'released') FROM reservations WHERE order_id::text = ANY($1)`, ids).Scan(&reserved, &rejected, &released)
+	testenv.Must(t, err, "reservations")
+	// Reserved: the confirmed load orders and the happy order; rejected:
+	// the other load orders and the out-of-stock order; released: the
+	// declined order.
+	if reserved != loadStock+1 || rejected != len(all)-3-loadStock+1 || released != 1 {
+		t.Errorf("inventory database: %d reserved, %d rejected, %d released; want %d, %d, 1",
+			reserved, rejected, released, loadStock+1, len(all)-3-loadStock+1)
 	}
 
 	// payments: one payment per order that got stock, captured only for
