@@ -6,19 +6,21 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/centuria/centuria/libs/platform/telemetry"
 )
 
 // emitted are the metric families the services emit (Prometheus names as
 // scraped from /metrics), with whether each is a histogram.
 var emitted = map[string]bool{
-	"http_server_request_duration_seconds": true,
-	"messaging_process_duration_seconds":   true,
-	"centuria_consumer_redeliveries_total": false,
-	"centuria_consumer_dead_letters_total": false,
-	"centuria_outbox_pending":              false,
-	"centuria_outbox_lag_seconds":          false,
-	"centuria_outbox_published_total":      false,
-	"centuria_db_pool_connections":         false,
+	telemetry.MetricHTTPServerDuration:       true,
+	telemetry.MetricMessagingProcessDuration: true,
+	telemetry.MetricConsumerRedeliveries:     false,
+	telemetry.MetricConsumerDeadLetters:      false,
+	telemetry.MetricOutboxPending:            false,
+	telemetry.MetricOutboxLag:                false,
+	telemetry.MetricOutboxPublished:          false,
+	telemetry.MetricDBPoolConnections:        false,
 }
 
 // emittedSeries reports whether a series name belongs to an emitted
@@ -168,11 +170,11 @@ func TestDashboardMetricsPerDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
-		"services.json": {"http_server_request_duration_seconds_bucket", "http_server_request_duration_seconds_count"},
-		"outbox.json":   {"centuria_outbox_lag_seconds", "centuria_outbox_pending", "centuria_outbox_published_total"},
-		"consumers.json": {"centuria_consumer_dead_letters_total", "centuria_consumer_redeliveries_total",
-			"messaging_process_duration_seconds_bucket", "messaging_process_duration_seconds_count"},
-		"db-pool.json": {"centuria_db_pool_connections"},
+		"services.json": {telemetry.MetricHTTPServerDuration + "_bucket", telemetry.MetricHTTPServerDuration + "_count"},
+		"outbox.json":   {telemetry.MetricOutboxLag, telemetry.MetricOutboxPending, telemetry.MetricOutboxPublished},
+		"consumers.json": {telemetry.MetricConsumerDeadLetters, telemetry.MetricConsumerRedeliveries,
+			telemetry.MetricMessagingProcessDuration + "_bucket", telemetry.MetricMessagingProcessDuration + "_count"},
+		"db-pool.json": {telemetry.MetricDBPoolConnections},
 	}
 	for _, d := range ds {
 		got, err := d.Metrics()
