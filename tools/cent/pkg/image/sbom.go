@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"golang.org/x/mod/modfile"
 )
 
 // SPDX document types: the subset of SPDX 2.3 JSON that Build writes.
@@ -81,9 +83,12 @@ type SBOMInfo struct {
 // SBOMFromBinary builds an SPDX 2.3 JSON document from the Go build
 // information embedded in the binary bin: the main module (the
 // application, with the binary's SHA-256), every linked module dependency
-// with its version and go.sum hash (a replaced module is listed under its
-// original path with the replacement's version), and the standard library
-// at the toolchain's version. The output depends only on bin and info.
+// with its version and go.sum hash, and the standard library at the
+// toolchain's version. A module replaced by another module is listed as the
+// replacement (path, version and hash: the code the binary links), its
+// source info naming the module it replaces; one replaced by a directory
+// keeps its path, at the version Go records for it ("(devel)"). The output
+// depends only on bin and info.
 func SBOMFromBinary(bin []byte, info SBOMInfo) ([]byte, error) {
 	bi, err := buildinfo.Read(bytes.NewReader(bin))
 	if err != nil {
@@ -118,14 +123,22 @@ func SBOMFromBinary(bin []byte, info SBOMInfo) ([]byte, error) {
 	})
 	doc.Relationships = append(doc.Relationships, SPDXRelationship{"SPDXRef-DOCUMENT", "DESCRIBES", mainID})
 	for i, d := range bi.Deps {
-		version, sumText, source := d.Version, d.Sum, ""
+		name, version, sumText, source := d.Path, d.Version, d.Sum, ""
 		if r := d.Replace; r != nil {
 			version, sumText = r.Version, r.Sum
-			source = "replaced by " + strings.TrimSpace(r.Path+" "+r.Version)
+			if modfile.IsDirectoryPath(r.Path) {
+				source = "replaced by the directory " + r.Path
+			} else {
+				// The binary links the replacement: name it, so that a
+				// scanner matching the SBOM against vulnerability data
+				// sees the code that is there, not the module it replaces.
+				name = r.Path
+				source = "replaces " + strings.TrimSpace(d.Path+" "+d.Version)
+			}
 		}
 		p := SPDXPackage{
-			Name:                  d.Path,
-			SPDXID:                spdxID(i+1, d.Path),
+			Name:                  name,
+			SPDXID:                spdxID(i+1, name),
 			VersionInfo:           version,
 			DownloadLocation:      "NOASSERTION",
 			LicenseConcluded:      "NOASSERTION",
@@ -133,7 +146,7 @@ func SBOMFromBinary(bin []byte, info SBOMInfo) ([]byte, error) {
 			CopyrightText:         "NOASSERTION",
 			PrimaryPackagePurpose: "LIBRARY",
 			SourceInfo:            source,
-			ExternalRefs:          []SPDXExternalRef{purl(d.Path, version)},
+			ExternalRefs:          []SPDXExternalRef{purl(name, version)},
 		}
 		if sumText != "" {
 			p.Comment = "go.sum " + sumText

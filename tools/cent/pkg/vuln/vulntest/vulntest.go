@@ -21,17 +21,22 @@ import (
 )
 
 // The fixture: GO-2026-9001 affects ModulePath before v1.0.1, in the symbols
-// Parse and Decoder.Decode; Quote is safe.
+// Parse and Decoder.Decode; Quote is safe. ForkPath at ForkVersion is a fork
+// of it (its go.mod keeps ModulePath, so it can replace it) that the
+// database does not list.
 const (
 	ModulePath    = "example.com/vulnlib"
 	ModuleVersion = "v1.0.0"
 	VulnID        = "GO-2026-9001"
+	ForkPath      = "example.com/vulnfork"
+	ForkVersion   = "v1.0.1"
 )
 
 //go:embed testdata/vulndb
 var dbFS embed.FS
 
-// moduleFiles is the source of ModulePath at ModuleVersion.
+// moduleFiles is the source of ModulePath at ModuleVersion, and of ForkPath
+// at ForkVersion.
 var moduleFiles = map[string]string{
 	"go.mod": "module " + ModulePath + "\n\ngo 1.22\n",
 	"vulnlib.go": `// Package vulnlib has a known-vulnerable function (Parse) and a safe one (Quote).
@@ -87,7 +92,7 @@ func (p *Proxy) Env(t testing.TB) []string {
 	t.Helper()
 	return []string{
 		"GOPROXY=" + p.URL(),
-		"GONOSUMDB=" + ModulePath,
+		"GONOSUMDB=" + ModulePath + "," + ForkPath,
 		"GOSUMDB=off",
 		"GOFLAGS=-mod=mod -modcacherw",
 		"GOMODCACHE=" + t.TempDir(),
@@ -96,9 +101,21 @@ func (p *Proxy) Env(t testing.TB) []string {
 	}
 }
 
-// NewProxy builds a GOPROXY directory serving ModulePath at ModuleVersion,
-// zipped with golang.org/x/mod/zip as the go command expects.
+// NewProxy builds a GOPROXY directory serving ModulePath at ModuleVersion
+// and ForkPath at ForkVersion, zipped with golang.org/x/mod/zip as the go
+// command expects.
 func NewProxy(t testing.TB) *Proxy {
+	t.Helper()
+	p := &Proxy{Dir: t.TempDir()}
+	for _, m := range []module.Version{{Path: ModulePath, Version: ModuleVersion}, {Path: ForkPath, Version: ForkVersion}} {
+		p.GoSum += serve(t, p.Dir, m)
+	}
+	return p
+}
+
+// serve writes m's list, info, mod and zip files under the proxy root and
+// returns its go.sum lines.
+func serve(t testing.TB, root string, m module.Version) string {
 	t.Helper()
 	src := t.TempDir()
 	for name, data := range moduleFiles {
@@ -106,21 +123,20 @@ func NewProxy(t testing.TB) *Proxy {
 			t.Fatal(err)
 		}
 	}
-	root := t.TempDir()
-	vdir := filepath.Join(root, filepath.FromSlash(ModulePath), "@v")
+	vdir := filepath.Join(root, filepath.FromSlash(m.Path), "@v")
 	if err := os.MkdirAll(vdir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var zbuf bytes.Buffer
-	if err := modzip.CreateFromDir(&zbuf, module.Version{Path: ModulePath, Version: ModuleVersion}, src); err != nil {
+	if err := modzip.CreateFromDir(&zbuf, m, src); err != nil {
 		t.Fatal(err)
 	}
-	zipFile := filepath.Join(vdir, ModuleVersion+".zip")
+	zipFile := filepath.Join(vdir, m.Version+".zip")
 	files := map[string]string{
-		"list":                  ModuleVersion + "\n",
-		ModuleVersion + ".info": `{"Version":"` + ModuleVersion + `","Time":"2026-10-01T00:00:00Z"}`,
-		ModuleVersion + ".mod":  moduleFiles["go.mod"],
-		ModuleVersion + ".zip":  zbuf.String(),
+		"list":              m.Version + "\n",
+		m.Version + ".info": `{"Version":"` + m.Version + `","Time":"2026-10-01T00:00:00Z"}`,
+		m.Version + ".mod":  moduleFiles["go.mod"],
+		m.Version + ".zip":  zbuf.String(),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(vdir, name), []byte(data), 0o644); err != nil {
@@ -137,16 +153,12 @@ func NewProxy(t testing.TB) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Proxy{
-		Dir: root,
-		GoSum: ModulePath + " " + ModuleVersion + " " + zipHash + "\n" +
-			ModulePath + " " + ModuleVersion + "/go.mod " + modHash + "\n",
-	}
+	return m.Path + " " + m.Version + " " + zipHash + "\n" + m.Path + " " + m.Version + "/go.mod " + modHash + "\n"
 }
 
 // Workspace writes a module named modPath requiring the fixture module, with
-// its go.sum and files (slash-separated relative paths to contents), into a
-// new directory and returns it.
+// its go.sum and files (slash-separated relative paths to contents; a go.mod
+// among them replaces the default one), into a new directory and returns it.
 func (p *Proxy) Workspace(t testing.TB, modPath string, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
