@@ -8,7 +8,6 @@ import (
 	orderstore "github.com/centuria/centuria/libs/orders/data-access-orders"
 	"github.com/centuria/centuria/libs/shared/util-httpjson"
 	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
-	"github.com/google/uuid"
 )
 
 // Mux registers handlers; *http.ServeMux and the service chassis satisfy it.
@@ -81,9 +80,9 @@ func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, err)
 		return
 	}
-	id := r.PathValue("id")
-	if _, err := uuid.Parse(id); err != nil {
-		httpjson.Error(w, httpjson.Invalid("id", "%q is not an order id (UUID)", id))
+	id, err := httpjson.UUID("id", r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, err)
 		return
 	}
 	o, err := s.Get(r.Context(), customer, id)

@@ -7,7 +7,6 @@ import (
 
 	paymentstore "github.com/centuria/centuria/libs/payments/data-access-payments"
 	"github.com/centuria/centuria/libs/shared/util-httpjson"
-	"github.com/google/uuid"
 )
 
 // Mux registers handlers; *http.ServeMux and the service chassis satisfy it.
@@ -30,9 +29,9 @@ type PaymentJSON struct {
 // Register adds GET /payments/{order_id}, reading from db, to mux.
 func Register(mux Mux, db paymentstore.DBTX) {
 	mux.Handle("GET /payments/{order_id}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("order_id")
-		if _, err := uuid.Parse(id); err != nil {
-			httpjson.Error(w, httpjson.Invalid("order_id", "%q is not an order id (UUID)", id))
+		id, err := httpjson.UUID("order_id", r.PathValue("order_id"))
+		if err != nil {
+			httpjson.Error(w, err)
 			return
 		}
 		p, err := paymentstore.GetByOrder(r.Context(), db, id)

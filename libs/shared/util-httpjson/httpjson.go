@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode"
+
+	"github.com/google/uuid"
 )
 
 // DefaultMaxBody is the request body limit Decode applies when given 0.
@@ -173,4 +175,14 @@ func RequireJSON(r *http.Request) error {
 		return &FieldError{Status: http.StatusUnsupportedMediaType, Field: "Content-Type", Message: fmt.Sprintf("%q is not application/json", ct)}
 	}
 	return nil
+}
+
+// UUID parses v as the id named field and returns it in canonical form
+// (lower-case, hyphenated); anything else is a 400 FieldError.
+func UUID(field, v string) (string, error) {
+	id, err := uuid.Parse(v)
+	if err != nil || len(v) != 36 {
+		return "", Invalid(field, "%q is not an id (a UUID like 0193a000-0000-7000-8000-000000000000)", v)
+	}
+	return id.String(), nil
 }
