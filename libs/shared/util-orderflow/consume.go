@@ -55,3 +55,31 @@ type Subscription struct {
 	Durable  string
 	Register func(*events.Subscriber) error
 }
+
+// Subscriber registers a durable consumer and runs it with the service;
+// *service.Service satisfies it.
+type Subscriber interface {
+	Subscribe(cfg events.SubscriberConfig, register func(*events.Subscriber) error) error
+}
+
+// Subscribe registers every subscription with s under the topology's
+// stream names.
+func (t Topology) Subscribe(s Subscriber, subs ...Subscription) error {
+	for _, sub := range subs {
+		cfg := events.SubscriberConfig{ConsumerSpec: t.Consumer(sub.Stream, sub.Durable)}
+		if err := s.Subscribe(cfg, sub.Register); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StreamsOrNone returns the topology's streams, or none when err (from
+// TopologyFromEnv) is set, so that a service started with a bad
+// EVENTS_PREFIX creates nothing before it reports the error.
+func (t Topology) StreamsOrNone(err error) []events.StreamSpec {
+	if err != nil {
+		return nil
+	}
+	return t.Streams()
+}
