@@ -63,6 +63,10 @@ func newConsumerMetrics(mp metric.MeterProvider, stream, durable string) (*consu
 			attribute.String("outcome", o)))
 	}
 	cm.consumer = metric.WithAttributeSet(attribute.NewSet(attribute.String("stream", stream), attribute.String("consumer", durable)))
+	// Start the counters at 0 so that rates and alerts see the series
+	// before the first redelivery or dead letter.
+	cm.redeliveries.Add(context.Background(), 0, cm.consumer)
+	cm.deadLetters.Add(context.Background(), 0, cm.consumer)
 	return &cm, nil
 }
 

@@ -50,6 +50,7 @@ func newRelayMetrics(mp metric.MeterProvider, db DB) (*relayMetrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	published.Add(context.Background(), 0) // the series exists from the start
 	return &relayMetrics{published: published}, nil
 }
 
