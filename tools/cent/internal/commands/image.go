@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -13,7 +14,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/centuria/centuria/tools/cent/pkg/graph"
 	"github.com/centuria/centuria/tools/cent/pkg/image"
+	"github.com/centuria/centuria/tools/cent/pkg/task"
 	"github.com/centuria/centuria/tools/cent/pkg/workspace"
 )
 
@@ -34,7 +37,7 @@ func addImageBuildFlags(cmd *cobra.Command, o *imageBuildOptions, defaultPlatfor
 	cmd.Flags().StringVar(&o.BaseImage, "base-image", "scratch", "base image: scratch (built in: CA certificates, nonroot user 65532, /tmp), oci:DIR[:NAME] for an OCI layout, or a registry reference")
 	cmd.Flags().StringVar(&o.CABundle, "ca-bundle", "", "PEM `file` of CA certificates for the scratch base (default: the machine's bundle)")
 	cmd.Flags().StringVar(&o.Source, "source", "", "org.opencontainers.image.source label (a repository URL)")
-	cmd.Flags().StringVar(&o.Revision, "revision", "", "org.opencontainers.image.revision label (default: git HEAD of the workspace, when it is a repository)")
+	cmd.Flags().StringVar(&o.Revision, "revision", "", "org.opencontainers.image.revision label (default: none, so that a commit leaves the digests of the apps it does not change as they were)")
 	cmd.Flags().StringVar(&o.SourceDateEpoch, "source-date-epoch", "", "timestamp for every file, config and SBOM, in `seconds` since 1970 (default: $SOURCE_DATE_EPOCH, else 0)")
 }
 
@@ -64,10 +67,6 @@ func (o *imageBuildOptions) options(ctx context.Context, g *globalOptions, ws *w
 	if err != nil {
 		return image.Options{}, fmt.Errorf("--base-image: %w", err)
 	}
-	rev := o.Revision
-	if rev == "" {
-		rev = gitHead(ctx, ws.Root)
-	}
 	return image.Options{
 		Dir:             ws.Root,
 		Package:         "./" + p.Root,
@@ -75,7 +74,7 @@ func (o *imageBuildOptions) options(ctx context.Context, g *globalOptions, ws *w
 		Platforms:       platforms,
 		Base:            base,
 		Source:          o.Source,
-		Revision:        rev,
+		Revision:        o.Revision,
 		SourceDateEpoch: epoch,
 		Env:             os.Environ(),
 	}, nil
@@ -97,19 +96,11 @@ func (o *imageBuildOptions) epoch() (int64, error) {
 	return n, nil
 }
 
-// gitHead returns the commit checked out in dir, or "" outside git.
-func gitHead(ctx context.Context, dir string) string {
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // imageOptions are cent image's own flags.
 type imageOptions struct {
 	build     imageBuildOptions
 	affected  affectedOptions
+	cache     cacheOptions
 	All       bool
 	Affected  bool
 	SBOM      bool
@@ -119,6 +110,14 @@ type imageOptions struct {
 	Tag       string
 	GzipLevel int
 	JSON      bool
+	NoCache   bool
+	DryRun    bool
+	Parallel  int
+	// Builder and BaseID are written into the image target's command by
+	// the outer cent image; the build checks them (see image.BuilderID and
+	// image.BaseID).
+	Builder string
+	BaseID  string
 }
 
 // imageResult is one built image, as printed by --json.
@@ -127,40 +126,58 @@ type imageResult struct {
 	Digest    string   `json:"digest"`
 	Platforms []string `json:"platforms"`
 	Pushed    string   `json:"pushed,omitempty"`
+	// Cached is true when the image came from the task cache.
+	Cached bool `json:"cached"`
 }
 
 func newImageCmd(g *globalOptions) *cobra.Command {
 	o := &imageOptions{}
 	cmd := &cobra.Command{
 		Use:   "image [APP...]",
-		Short: "Build reproducible multi-platform OCI images of apps, without a container daemon",
+		Short: "Build reproducible multi-platform OCI images of apps, without a container daemon, cached like any task",
 		Long: `Build an OCI image per app: the app is cross-compiled for every --platform
 (CGO_ENABLED=0, -trimpath, no build ID) and its static binary layered at
 ` + image.BinaryPath + ` on a base image, running as user ` + image.NonRootUser + `. The same
 sources, toolchain and flags give the same digest on any machine.
 
 Choose the apps by name, with --all, or with --affected --base REF (only apps
-a change affects). Write the images to an OCI layout (--oci-layout DIR, one
-index per app named APP:TAG), a docker-loadable tarball (--tarball FILE; the
-docker format holds one platform per image, so it gets the first --platform),
-or a registry (--push REPO pushes REPO/APP:TAG, with the credentials of the
-docker config and its credential helpers). Without an output the images are
-built and their digests printed.`,
+a change affects). Each app's image is the "` + image.TargetName + `" task of the project, run
+through the task runner: its key covers the app's production inputs and those
+of its dependencies, the Go toolchain and go.sum lines, the flags below and the
+base image's digest, and a hit restores the OCI layout dist/APP/image from the
+local or remote cache byte for byte (the same digest). --no-cache builds in
+this process instead (it is what the task runs).
+
+Write the images to an OCI layout (--oci-layout DIR, one index per app named
+APP:TAG), a docker-loadable tarball (--tarball FILE; the docker format holds
+one platform per image, so it gets the first --platform), or a registry
+(--push REPO pushes REPO/APP:TAG, with the credentials of the docker config
+and its credential helpers). Without an output the images are built and their
+digests printed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, g, args)
 		},
 	}
 	addImageBuildFlags(cmd, &o.build, "linux/amd64,linux/arm64")
 	addAffectedFlags(cmd, &o.affected)
-	cmd.Flags().BoolVar(&o.All, "all", false, "build every app of the workspace")
-	cmd.Flags().BoolVar(&o.Affected, "affected", false, "build the apps affected by the change since --base")
-	cmd.Flags().BoolVar(&o.SBOM, "sbom", false, "attach an SPDX 2.3 SBOM (from the binary's build info) to each platform image")
-	cmd.Flags().StringVar(&o.OCILayout, "oci-layout", "", "write the images into the OCI layout `dir`")
-	cmd.Flags().StringVar(&o.Tarball, "tarball", "", "write a docker-loadable tarball `file` (first --platform only)")
-	cmd.Flags().StringVar(&o.Push, "push", "", "push to `repo`/APP:TAG")
-	cmd.Flags().StringVar(&o.Tag, "tag", "latest", "image tag")
-	cmd.Flags().IntVar(&o.GzipLevel, "gzip-level", image.DefaultGzipLevel, "gzip `level` (1-9) of the binary layer; it changes the digest")
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the results as JSON")
+	addCacheFlags(cmd, &o.cache)
+	f := cmd.Flags()
+	f.BoolVar(&o.All, "all", false, "build every app of the workspace")
+	f.BoolVar(&o.Affected, "affected", false, "build the apps affected by the change since --base")
+	f.BoolVar(&o.SBOM, "sbom", false, "attach an SPDX 2.3 SBOM (from the binary's build info) to each platform image")
+	f.StringVar(&o.OCILayout, "oci-layout", "", "write the images into the OCI layout `dir`")
+	f.StringVar(&o.Tarball, "tarball", "", "write a docker-loadable tarball `file` (first --platform only)")
+	f.StringVar(&o.Push, "push", "", "push to `repo`/APP:TAG")
+	f.StringVar(&o.Tag, "tag", "latest", "image tag")
+	f.IntVar(&o.GzipLevel, "gzip-level", image.DefaultGzipLevel, "gzip `level` (1-9) of the binary layer; it changes the digest")
+	f.BoolVar(&o.JSON, "json", false, "print the results as JSON")
+	f.BoolVar(&o.NoCache, "no-cache", false, "build in this process, without the task runner and its cache")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print the image tasks with their keys, commands and cache status; build nothing")
+	f.IntVar(&o.Parallel, "parallel", max(1, runtime.NumCPU()/2), "images built at once (each compiles its platforms two at a time)")
+	f.StringVar(&o.Builder, "builder", "", "fail unless this cent builds images the way `id` names (set by the image task)")
+	f.StringVar(&o.BaseID, "base-id", "", "fail unless the base image has this `id` (set by the image task)")
+	f.MarkHidden("builder")
+	f.MarkHidden("base-id")
 	return cmd
 }
 
@@ -178,20 +195,51 @@ func (o *imageOptions) run(cmd *cobra.Command, g *globalOptions, args []string) 
 	if _, err := name.NewTag("example.com/x:"+o.Tag, name.StrictValidation); err != nil {
 		return fmt.Errorf("--tag %q: not a valid tag", o.Tag)
 	}
+	if o.Parallel < 1 {
+		return fmt.Errorf("--parallel must be at least 1, got %d", o.Parallel)
+	}
+	if o.GzipLevel < 1 || o.GzipLevel > 9 {
+		return fmt.Errorf("--gzip-level: %w: GzipLevel %d not in 1..9", image.ErrInvalidOption, o.GzipLevel)
+	}
+	if o.DryRun && o.NoCache {
+		return errors.New("--dry-run shows the image tasks: it does not go with --no-cache")
+	}
+	if o.Builder != "" && o.Builder != image.BuilderID {
+		return fmt.Errorf("--builder %q: this cent builds images as %q (the task was planned by another version of cent)", o.Builder, image.BuilderID)
+	}
 	ws, err := loadWorkspace(ctx, g)
 	if err != nil {
 		return err
 	}
-	apps, err := o.apps(cmd, ws, args)
+	apps, gr, err := o.apps(cmd, ws, args)
 	if err != nil {
 		return err
 	}
+	if len(apps) == 0 {
+		fmt.Fprintln(cmd.ErrOrStderr(), "cent: no app to build")
+		if o.JSON {
+			return writeJSON(cmd.OutOrStdout(), []imageResult{})
+		}
+		return nil
+	}
+	var built []builtImage
+	if o.NoCache {
+		for _, p := range apps {
+			b, err := o.buildDirect(ctx, g, ws, p)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.Name, err)
+			}
+			built = append(built, b)
+		}
+	} else if built, err = o.buildCached(cmd, g, ws, gr, apps); err != nil || built == nil {
+		return err // built is nil after --dry-run
+	}
 	var results []imageResult
 	tarImages := map[name.Tag]v1.Image{}
-	for _, p := range apps {
-		res, err := o.buildOne(cmd, g, ws, p, tarImages)
+	for _, b := range built {
+		res, err := o.deliver(cmd, g, b, tarImages)
 		if err != nil {
-			return fmt.Errorf("%s: %w", p.Name, err)
+			return fmt.Errorf("%s: %w", b.app, err)
 		}
 		results = append(results, res)
 	}
@@ -202,13 +250,7 @@ func (o *imageOptions) run(cmd *cobra.Command, g *globalOptions, args []string) 
 	}
 	w := cmd.OutOrStdout()
 	if o.JSON {
-		if results == nil {
-			results = []imageResult{}
-		}
 		return writeJSON(w, results)
-	}
-	if len(results) == 0 {
-		fmt.Fprintln(cmd.ErrOrStderr(), "cent: no app to build")
 	}
 	for _, r := range results {
 		line := r.App + " " + r.Digest + " " + strings.Join(r.Platforms, ",")
@@ -220,18 +262,19 @@ func (o *imageOptions) run(cmd *cobra.Command, g *globalOptions, args []string) 
 	return nil
 }
 
-// apps returns the app projects to build.
-func (o *imageOptions) apps(cmd *cobra.Command, ws *workspace.Workspace, args []string) ([]*workspace.Project, error) {
+// apps returns the app projects to build and, when the selection needed
+// it, the graph.
+func (o *imageOptions) apps(cmd *cobra.Command, ws *workspace.Workspace, args []string) ([]*workspace.Project, *graph.Graph, error) {
 	var out []*workspace.Project
 	switch {
 	case len(args) > 0:
 		for _, a := range args {
 			p, err := ws.Project(a)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if p.Type != workspace.TypeApp {
-				return nil, fmt.Errorf("project %q is a %s, not an app", a, p.Type)
+				return nil, nil, fmt.Errorf("project %q is a %s, not an app", a, p.Type)
 			}
 			out = append(out, p)
 		}
@@ -242,71 +285,252 @@ func (o *imageOptions) apps(cmd *cobra.Command, ws *workspace.Workspace, args []
 			}
 		}
 	default:
-		rep, _, err := o.affected.run(cmd, ws)
+		rep, gr, err := o.affected.run(cmd, ws)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, a := range rep.Projects {
 			if a.Type == workspace.TypeApp {
 				p, err := ws.Project(a.Name)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				out = append(out, p)
 			}
 		}
+		return out, gr, nil
 	}
-	return out, nil
+	return out, nil, nil
 }
 
-// buildOne builds one app and writes it to the layout and registry; its
-// tarball image is collected into tarImages.
-func (o *imageOptions) buildOne(cmd *cobra.Command, g *globalOptions, ws *workspace.Workspace, p *workspace.Project, tarImages map[name.Tag]v1.Image) (imageResult, error) {
-	ctx := cmd.Context()
+// builtImage is an app's image index before delivery.
+type builtImage struct {
+	app       string
+	idx       v1.ImageIndex
+	platforms []v1.Platform
+	cached    bool
+}
+
+// libraryOptions turns the flags into the library options for p.
+func (o *imageOptions) libraryOptions(ctx context.Context, g *globalOptions, ws *workspace.Workspace, p *workspace.Project) (image.Options, error) {
 	opts, err := o.build.options(ctx, g, ws, p)
 	if err != nil {
-		return imageResult{}, err
+		return opts, err
 	}
 	opts.SBOM = o.SBOM
 	opts.GzipLevel = o.GzipLevel
 	opts.BuildTags = o.affected.platform.Tags
+	return opts, nil
+}
+
+// buildDirect builds one app in this process.
+func (o *imageOptions) buildDirect(ctx context.Context, g *globalOptions, ws *workspace.Workspace, p *workspace.Project) (builtImage, error) {
+	opts, err := o.libraryOptions(ctx, g, ws, p)
+	if err != nil {
+		return builtImage{}, err
+	}
+	if o.BaseID != "" {
+		id, err := image.BaseID(ctx, opts.Base, opts.Platforms)
+		if err != nil {
+			return builtImage{}, err
+		}
+		if id != o.BaseID {
+			return builtImage{}, fmt.Errorf("--base-id: the base image is now %s, not %s: it changed after the task was planned", id, o.BaseID)
+		}
+	}
 	idx, err := image.Build(ctx, opts)
 	if err != nil {
-		return imageResult{}, err
+		return builtImage{}, err
 	}
-	d, err := idx.Digest()
+	return builtImage{app: p.Name, idx: idx, platforms: opts.Platforms}, nil
+}
+
+// buildCached runs the image task of every app through the task runner and
+// reads each image back from the layout the task wrote or restored.
+func (o *imageOptions) buildCached(cmd *cobra.Command, g *globalOptions, ws *workspace.Workspace, gr *graph.Graph, apps []*workspace.Project) ([]builtImage, error) {
+	ctx := cmd.Context()
+	if gr == nil {
+		var err error
+		if gr, err = graph.Build(ctx, ws, o.affected.platform.graphOptions()); err != nil {
+			return nil, err
+		}
+	}
+	// The flags are the same for every app: resolve them (and the base
+	// image's id) once.
+	opts, err := o.libraryOptions(ctx, g, ws, apps[0])
+	if err != nil {
+		return nil, err
+	}
+	baseID, err := image.BaseID(ctx, opts.Base, opts.Platforms)
+	if err != nil {
+		return nil, fmt.Errorf("--base-image: %w", err)
+	}
+	command, err := o.taskCommand(g, opts, baseID)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, a := range apps {
+		p, err := gr.Workspace.Project(a.Name)
+		if err != nil {
+			return nil, err
+		}
+		p.Targets[image.TargetName] = imageTarget(p, command)
+		names = append(names, p.Name)
+	}
+	plan, err := planWithKeys(ctx, gr, task.PlanOptions{Targets: []string{image.TargetName}, Projects: names})
+	if err != nil {
+		return nil, err
+	}
+	stderr := cmd.ErrOrStderr()
+	printer := task.NewPrinter(stderr, stderr, task.OutputGrouped, isTerminal(stderr))
+	o.cache.AsyncUpload = true
+	c, err := o.cache.open(ctx, noteWriter{printer})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if o.DryRun {
+		return nil, (&runOptions{}).printPlan(ctx, cmd.OutOrStdout(), plan, c)
+	}
+	rep := task.Run(ctx, plan, ws.Root, c, task.RunOptions{Parallel: o.Parallel, Printer: printer})
+	if ctx.Err() != nil {
+		return nil, &ExitError{Code: 130, Err: errors.New("interrupted")}
+	}
+	if !rep.OK() {
+		return nil, &ExitError{Code: 1}
+	}
+	status := map[string]task.Status{}
+	for _, r := range rep.Tasks {
+		status[r.Project] = r.Status
+	}
+	var out []builtImage
+	for _, p := range apps {
+		dir := filepath.Join(ws.Root, filepath.FromSlash(image.LayoutDir(p.Name)))
+		idx, err := image.ReadLayout(dir, image.LayoutRefName(p.Name))
+		if err != nil {
+			return nil, fmt.Errorf("%s: the image task's output: %w", p.Name, err)
+		}
+		out = append(out, builtImage{app: p.Name, idx: idx, platforms: opts.Platforms, cached: status[p.Name] == task.StatusCached})
+	}
+	return out, nil
+}
+
+// imageTarget is the image target of p: inputs, dependencies, env and
+// cache setting from the project's own "image" target when it has one (in
+// cent.yaml targetDefaults or project.yaml), else the app's production
+// inputs and those of its dependencies; the command and the output are
+// always cent image's.
+func imageTarget(p *workspace.Project, command string) workspace.Target {
+	t := workspace.Target{Inputs: []string{"production", "^production"}}
+	if own, ok := p.Targets[image.TargetName]; ok {
+		if own.Inputs != nil {
+			t.Inputs = own.Inputs
+		}
+		t.DependsOn, t.Env, t.Cache = own.DependsOn, own.Env, own.Cache
+	}
+	t.Command = command
+	t.Outputs = []string{image.LayoutDir(workspace.PlaceholderProjectName)}
+	return t
+}
+
+// taskCommand is the shell command of the image target: a fresh OCI layout
+// built by cent image --no-cache with every resolved flag spelled out, so
+// that each is part of the task's key.
+func (o *imageOptions) taskCommand(g *globalOptions, opts image.Options, baseID string) (string, error) {
+	dir := image.LayoutDir(workspace.PlaceholderProjectName)
+	var platforms []string
+	for _, p := range opts.Platforms {
+		platforms = append(platforms, p.String())
+	}
+	args := []string{
+		"--no-cache", "--builder", image.BuilderID, "--base-id", baseID,
+		"--oci-layout", dir,
+		"--platform", strings.Join(platforms, ","),
+		"--source-date-epoch", strconv.FormatInt(opts.SourceDateEpoch, 10),
+		"--gzip-level", strconv.Itoa(opts.GzipLevel),
+	}
+	if o.SBOM {
+		args = append(args, "--sbom")
+	}
+	if b := o.build.BaseImage; b != "" && b != "scratch" {
+		if rest, ok := strings.CutPrefix(b, "oci:"); ok {
+			abs, err := filepath.Abs(g.path(rest))
+			if err != nil {
+				return "", fmt.Errorf("--base-image: %w", err)
+			}
+			b = "oci:" + abs
+		}
+		args = append(args, "--base-image", b)
+	}
+	if o.build.CABundle != "" {
+		abs, err := filepath.Abs(g.path(o.build.CABundle))
+		if err != nil {
+			return "", fmt.Errorf("--ca-bundle: %w", err)
+		}
+		args = append(args, "--ca-bundle", abs)
+	}
+	if opts.Source != "" {
+		args = append(args, "--source", opts.Source)
+	}
+	if opts.Revision != "" {
+		args = append(args, "--revision", opts.Revision)
+	}
+	if len(opts.BuildTags) > 0 {
+		args = append(args, "--tags", strings.Join(opts.BuildTags, ","))
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shQuote(a)
+	}
+	return "rm -rf " + dir + " && " + workspace.PlaceholderCent + " image " + workspace.PlaceholderProjectName + " " + strings.Join(quoted, " "), nil
+}
+
+// shQuote quotes s for sh unless it is made of safe characters only (the
+// {projectName} placeholder included).
+func shQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:,={}") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// deliver writes one image to the layout and registry; its tarball image is
+// collected into tarImages.
+func (o *imageOptions) deliver(cmd *cobra.Command, g *globalOptions, b builtImage, tarImages map[name.Tag]v1.Image) (imageResult, error) {
+	d, err := b.idx.Digest()
 	if err != nil {
 		return imageResult{}, err
 	}
-	res := imageResult{App: p.Name, Digest: d.String()}
-	for _, pl := range opts.Platforms {
+	res := imageResult{App: b.app, Digest: d.String(), Cached: b.cached}
+	for _, pl := range b.platforms {
 		res.Platforms = append(res.Platforms, pl.String())
 	}
 	if o.OCILayout != "" {
-		if err := image.WriteLayout(g.path(o.OCILayout), idx, p.Name+":"+o.Tag); err != nil {
+		if err := image.WriteLayout(g.path(o.OCILayout), b.idx, b.app+":"+o.Tag); err != nil {
 			return res, err
 		}
 	}
 	if o.Tarball != "" {
-		img, err := image.PlatformImage(idx, opts.Platforms[0])
+		img, err := image.PlatformImage(b.idx, b.platforms[0])
 		if err != nil {
 			return res, err
 		}
-		tag, err := name.NewTag(p.Name + ":" + o.Tag)
+		tag, err := name.NewTag(b.app + ":" + o.Tag)
 		if err != nil {
 			return res, err
 		}
 		tarImages[tag] = img
-		if len(opts.Platforms) > 1 {
-			fmt.Fprintf(cmd.ErrOrStderr(), "cent: %s: the tarball holds %s only (docker tarballs are single-platform)\n", p.Name, opts.Platforms[0])
+		if len(b.platforms) > 1 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "cent: %s: the tarball holds %s only (docker tarballs are single-platform)\n", b.app, b.platforms[0])
 		}
 	}
 	if o.Push != "" {
-		ref, err := name.NewTag(strings.TrimSuffix(o.Push, "/") + "/" + p.Name + ":" + o.Tag)
+		ref, err := name.NewTag(strings.TrimSuffix(o.Push, "/") + "/" + b.app + ":" + o.Tag)
 		if err != nil {
 			return res, fmt.Errorf("--push: %w", err)
 		}
-		pushed, err := image.Push(ctx, ref, idx)
+		pushed, err := image.Push(cmd.Context(), ref, b.idx)
 		if err != nil {
 			return res, err
 		}

@@ -91,19 +91,19 @@ func TestImageCommandOutputs(t *testing.T) {
 	defer srv.Close()
 	repo := strings.TrimPrefix(srv.URL, "http://") + "/team"
 
+	head, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
 	out, stderr := cent(t, dir, 0, "image", "hello", "--platform", "linux/amd64,linux/arm64", "--sbom",
-		"--source-date-epoch", "1700000000", "--source", "https://example.com/ws",
-		"--oci-layout", "oci", "--tarball", "hello.tar", "--push", repo, "--tag", "v1", "--json")
+		"--source-date-epoch", "1700000000", "--source", "https://example.com/ws", "--revision", strings.TrimSpace(string(head)),
+		"--oci-layout", "oci", "--tarball", "hello.tar", "--push", repo, "--tag", "v1", "--json", "--cache-dir", t.TempDir())
 	res := decodeResults(t, out)
 	if len(res) != 1 || res[0].App != "hello" || !slices.Equal(res[0].Platforms, []string{"linux/amd64", "linux/arm64"}) {
 		t.Fatalf("results %+v", res)
 	}
 	if !strings.Contains(stderr, "the tarball holds linux/amd64 only") {
 		t.Errorf("no single-platform tarball notice on stderr: %q", stderr)
-	}
-	head, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
-	if err != nil {
-		t.Fatal(err)
 	}
 
 	// Registry.
@@ -186,6 +186,7 @@ func TestImageCommandOutputs(t *testing.T) {
 func TestImageCommandSelection(t *testing.T) {
 	t.Parallel()
 	dir := imageWorkspace(t)
+	cacheDir := t.TempDir()
 	apps := func(out string) []string {
 		var names []string
 		for _, r := range decodeResults(t, out) {
@@ -193,18 +194,18 @@ func TestImageCommandSelection(t *testing.T) {
 		}
 		return names
 	}
-	out, _ := cent(t, dir, 0, "image", "--all", "--platform", "linux/amd64", "--json")
+	out, _ := cent(t, dir, 0, "image", "--all", "--platform", "linux/amd64", "--json", "--cache-dir", cacheDir)
 	if got := apps(out); !slices.Equal(got, []string{"bye", "hello"}) {
 		t.Fatalf("--all built %v", got)
 	}
-	out, stderr := cent(t, dir, 0, "image", "--affected", "--base", "main", "--platform", "linux/amd64", "--json")
+	out, stderr := cent(t, dir, 0, "image", "--affected", "--base", "main", "--platform", "linux/amd64", "--json", "--cache-dir", cacheDir)
 	if got := apps(out); len(got) != 0 {
 		t.Fatalf("nothing changed, yet --affected built %v (%s)", got, stderr)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "libs/greet/greet.go"), []byte("package greet\n\n// Hello greets.\nfunc Hello() string { return \"hi\" }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, _ = cent(t, dir, 0, "image", "--affected", "--base", "main", "--platform", "linux/amd64", "--json")
+	out, _ = cent(t, dir, 0, "image", "--affected", "--base", "main", "--platform", "linux/amd64", "--json", "--cache-dir", cacheDir)
 	if got := apps(out); !slices.Equal(got, []string{"hello"}) {
 		t.Fatalf("a library change built %v, want hello", got)
 	}
@@ -221,6 +222,9 @@ func TestImageCommandSelection(t *testing.T) {
 		{[]string{"image", "hello", "--source-date-epoch", "yesterday"}, "--source-date-epoch"},
 		{[]string{"image", "hello", "--tag", "bad tag"}, "--tag"},
 		{[]string{"image", "hello", "--gzip-level", "12"}, "GzipLevel 12 not in 1..9"},
+		{[]string{"image", "hello", "--parallel", "0"}, "--parallel"},
+		{[]string{"image", "hello", "--no-cache", "--builder", "0"}, "another version of cent"},
+		{[]string{"image", "hello", "--no-cache", "--platform", "linux/amd64", "--base-id", "sha256:00"}, "it changed after the task was planned"},
 		{[]string{"image", "hello", "--base-image", "oci:"}, "--base-image"},
 		{[]string{"image", "hello", "--platform", "linux/amd64", "--ca-bundle", "missing.pem"}, "--ca-bundle"},
 		{[]string{"sbom", "hello", "--platform", "linux/amd64,linux/arm64"}, "name one platform"},
