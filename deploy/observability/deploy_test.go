@@ -168,8 +168,13 @@ type kustomization struct {
 	} `yaml:"labels"`
 	Resources          []string `yaml:"resources"`
 	ConfigMapGenerator []struct {
-		Name  string   `yaml:"name"`
-		Files []string `yaml:"files"`
+		Name    string   `yaml:"name"`
+		Files   []string `yaml:"files"`
+		Options struct {
+			DisableNameSuffixHash bool              `yaml:"disableNameSuffixHash"`
+			Labels                map[string]string `yaml:"labels"`
+			Annotations           map[string]string `yaml:"annotations"`
+		} `yaml:"options"`
 	} `yaml:"configMapGenerator"`
 }
 
@@ -236,10 +241,33 @@ func TestKubernetesCollector(t *testing.T) {
 			t.Errorf("kustomization.yaml resource: %v", err)
 		}
 	}
-	if len(k.ConfigMapGenerator) != 1 || !slices.Equal(k.ConfigMapGenerator[0].Files, []string{"config.yaml=" + collectorConfig}) {
-		t.Fatalf("kustomization.yaml: want one configMapGenerator with config.yaml=%s, have %+v", collectorConfig, k.ConfigMapGenerator)
+	generated := map[string][]string{}
+	var cmName string
+	for _, g := range k.ConfigMapGenerator {
+		generated[g.Name] = g.Files
+		if slices.Equal(g.Files, []string{"config.yaml=" + collectorConfig}) {
+			cmName = g.Name
+		}
+		if g.Name == "centuria-dashboards" && g.Options.Labels["grafana_dashboard"] != "1" {
+			t.Errorf("kustomization.yaml: %s lacks the grafana_dashboard: \"1\" label the Grafana sidecar looks for", g.Name)
+		}
 	}
-	cmName := k.ConfigMapGenerator[0].Name
+	if cmName == "" {
+		t.Fatalf("kustomization.yaml: no configMapGenerator with config.yaml=%s: %+v", collectorConfig, k.ConfigMapGenerator)
+	}
+	// Every dashboard, and nothing else, goes into the dashboards ConfigMap.
+	ds, err := LoadDashboards(Dashboards())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantFiles []string
+	for _, d := range ds {
+		wantFiles = append(wantFiles, "dashboards/"+d.File)
+	}
+	slices.Sort(wantFiles)
+	if got := slices.Sorted(slices.Values(generated["centuria-dashboards"])); !slices.Equal(got, wantFiles) {
+		t.Errorf("kustomization.yaml: centuria-dashboards files = %v, want %v", got, wantFiles)
+	}
 
 	m := decodeManifests(t, "kubernetes/collector.yaml")
 	pod := m.dep.Spec.Template
