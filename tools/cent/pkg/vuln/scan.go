@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -121,12 +122,22 @@ type Frame struct {
 	Function string `json:"function"`
 	// Position is where this function calls the next one (for the last
 	// frame, where the vulnerable function is declared): file:line:column,
-	// workspace-relative for the workspace's own modules.
+	// workspace-relative for the workspace's own modules, module@version/file
+	// (as in the module cache) for other modules.
 	Position string `json:"position,omitempty"`
 }
 
-// Name is the frame's function qualified with its package's last element.
-func (f Frame) Name() string { return path.Base(f.Package) + "." + f.Function }
+// Name is the frame's function qualified with its package's last element
+// (the last two for a major version suffix: redis/v9.NewClient).
+func (f Frame) Name() string {
+	short := path.Base(f.Package)
+	if majorRe.MatchString(short) && path.Dir(f.Package) != "." {
+		short = path.Base(path.Dir(f.Package)) + "/" + short
+	}
+	return short + "." + f.Function
+}
+
+var majorRe = regexp.MustCompile(`^v[0-9]+$`)
 
 // Scan runs govulncheck for each target and returns the reachable
 // vulnerabilities per project. A target without packages has an empty
@@ -275,8 +286,10 @@ func (o Options) frame(f *frame) Frame {
 	out := Frame{Package: f.Package, Function: symbol(f)}
 	if p := f.Position; p != nil && p.Line > 0 {
 		file := p.Filename
-		if dir, ok := o.ModuleDirs[f.Module]; ok && dir != "." && dir != "" {
+		if dir, ok := o.ModuleDirs[f.Module]; ok {
 			file = path.Join(dir, file)
+		} else if f.Module != "" && f.Module != "stdlib" && f.Version != "" {
+			file = f.Module + "@" + f.Version + "/" + file // as in the module cache
 		}
 		out.Position = fmt.Sprintf("%s:%d:%d", file, p.Line, p.Column)
 	}

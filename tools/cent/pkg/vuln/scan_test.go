@@ -131,6 +131,9 @@ func TestScanReportsOnlyCalledSymbols(t *testing.T) {
 	if got := strings.Join(names, " -> "); got != "method.main -> wrap.Decode -> vulnlib.Decoder.Decode" {
 		t.Errorf("method: trace %s", got)
 	}
+	if tr[1].Position != "example.com/vulnlib@v1.0.0/vulnlib.go:7:6" {
+		t.Errorf("calls: the vulnerable function is at %q, want its place in the module cache", tr[1].Position)
+	}
 	if mc.Trace[1].Position != "libs/wrap/wrap.go:7:64" {
 		t.Errorf("method: wrap.Decode's call at %q, want libs/wrap/wrap.go:7:64", mc.Trace[1].Position)
 	}
@@ -186,5 +189,18 @@ func TestScanErrors(t *testing.T) {
 	cancel()
 	if _, err := vuln.Scan(ctx, w.options(), []vuln.Target{{Project: "calls", Packages: []string{"example.com/ws/apps/calls"}}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
+	}
+}
+
+func TestFrameName(t *testing.T) {
+	for f, want := range map[vuln.Frame]string{
+		{Package: "github.com/redis/go-redis/v9", Function: "NewClient"}: "go-redis/v9.NewClient",
+		{Package: "example.com/ws/apps/calls", Function: "main"}:         "calls.main",
+		{Package: "v2", Function: "F"}:                                   "v2.F",
+		{Package: "example.com/vulnlib", Function: "Decoder.Decode"}:     "vulnlib.Decoder.Decode",
+	} {
+		if got := f.Name(); got != want {
+			t.Errorf("%+v.Name() = %q, want %q", f, got, want)
+		}
 	}
 }
