@@ -306,9 +306,13 @@ func TestSecurityWorkflow(t *testing.T) {
 		t.Fatal("security.yaml has no vuln job")
 	}
 	steps := map[string]string{}
-	fullHistory := false
+	fullHistory, modules := false, false
 	for _, s := range job.Steps {
 		steps[s.Name] = s.Run
+		if s.Name == "Scan" && !modules {
+			t.Error("the Scan step must come after a step fetching the modules' go.mod files (go list -m all or go mod download), or --affected treats a go.mod change as touching every package")
+		}
+		modules = modules || strings.Contains(s.Run, "go list -m all") || strings.Contains(s.Run, "go mod download")
 		if strings.HasPrefix(s.Uses, "actions/checkout@") && s.With["fetch-depth"] == 0 {
 			fullHistory = true
 		}
