@@ -188,8 +188,8 @@ func jsonError(data []byte, err error) error {
 // every query variable's label_values(...) or query_result(...) selector.
 // Names are series names as stored, so a histogram shows up as its
 // _bucket, _sum or _count series. A query that does not parse, or a
-// selector without a fixed metric name, is an error naming the file,
-// panel and query.
+// selector without a fixed metric name (wrapping ErrNoMetricName), is an
+// error naming the file, panel and query.
 func (d *Dashboard) Metrics() ([]string, error) {
 	set := map[string]bool{}
 	add := func(where, expr string) error {

@@ -1,18 +1,12 @@
 package observability
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
-
-// ErrNoMetricName is returned for a selector that does not fix the metric
-// name (such as {job="x"} or {__name__=~"http_.*"}): which series it reads
-// cannot be checked.
-var ErrNoMetricName = errors.New("selector without a fixed metric name")
 
 // grafanaTimeVar matches Grafana's built-in time variables
 // ($__rate_interval, ${__interval}, $__range_ms, ...).
