@@ -101,7 +101,10 @@ func decodeError(err error) *FieldError {
 	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return Invalid(strings.Trim(name, `"`), "unknown field")
+		if name = strings.Trim(name, `"`); name == "" {
+			return Invalid("body", `unknown field ""`)
+		}
+		return Invalid(name, "unknown field")
 	}
 	return Invalid("body", "%s", strings.TrimPrefix(msg, "json: "))
 }
