@@ -23,7 +23,7 @@ var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // Source turns a database given by the user into the URL govulncheck takes:
 // an http(s) or file URL is kept (a file URL's directory is checked), anything
 // else is a directory, made absolute and checked with CheckDir. Empty means
-// DefaultDB.
+// DefaultDB. Errors wrap ErrInvalidDB.
 func Source(db string) (string, error) {
 	if db == "" {
 		return DefaultDB, nil
