@@ -48,9 +48,10 @@ type Panel struct {
 
 // Target is one query of a panel.
 type Target struct {
-	RefID      string      `json:"refId"`
-	Expr       string      `json:"expr"`
-	Datasource *Datasource `json:"datasource"`
+	RefID        string      `json:"refId"`
+	Expr         string      `json:"expr"`
+	LegendFormat string      `json:"legendFormat"`
+	Datasource   *Datasource `json:"datasource"`
 }
 
 // Datasource refers to a data source by type and UID (or a variable such
