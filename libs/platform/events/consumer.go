@@ -58,6 +58,11 @@ func EnsureConsumer(ctx context.Context, js jetstream.JetStream, spec ConsumerSp
 		FilterSubjects: spec.FilterSubjects,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 	}
+	if len(cfg.FilterSubjects) == 1 {
+		// One filter goes in the single-subject field, which servers
+		// before 2.10 (no filter_subjects) understand too.
+		cfg.FilterSubject, cfg.FilterSubjects = cfg.FilterSubjects[0], nil
+	}
 	if cfg.AckWait == 0 {
 		cfg.AckWait = 30 * time.Second
 	}
