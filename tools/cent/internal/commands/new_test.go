@@ -232,9 +232,10 @@ func TestNewValidation(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	for p, c := range map[string]string{
-		"go.mod":             "module example.com/ws\n\ngo 1.26\n",
-		"apps/hello/main.go": "package main\n\nfunc main() {}\n",
-		"tools/tax/main.go":  "package main\n\nfunc main() {}\n",
+		"go.mod":                           "module example.com/ws\n\ngo 1.26\n",
+		"apps/hello/main.go":               "package main\n\nfunc main() {}\n",
+		"tools/tax/main.go":                "package main\n\nfunc main() {}\n",
+		"libs/platform/service/service.go": "package service\n",
 	} {
 		full := filepath.Join(dir, p)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -272,10 +273,18 @@ func TestNewValidation(t *testing.T) {
 			t.Errorf("cent %v: stderr %q lacks %q", c.args, stderr, c.want)
 		}
 	}
-	for _, p := range []string{"apps/billing", "libs"} {
+	for _, p := range []string{"apps/billing", "libs/billing"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
 			t.Errorf("%s exists after failed commands (%v)", p, err)
 		}
+	}
+
+	// No runtime, no app.
+	if err := os.RemoveAll(filepath.Join(dir, "libs/platform")); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr := cent(t, dir, 1, "new", "app", "billing"); !strings.Contains(stderr, "the workspace has no libs/platform/service") {
+		t.Errorf("no runtime: %q", stderr)
 	}
 
 	// An existing directory is refused, even when it holds no project.

@@ -25,6 +25,10 @@ var templates embed.FS
 // "-database" and "-migrate".
 const MaxNameLength = 40
 
+// RuntimeDir is the chassis runtime package every app imports, relative to
+// the workspace root (its import path is the module path + "/" + RuntimeDir).
+const RuntimeDir = "libs/platform/service"
+
 // DefaultImageRegistry is the registry prefix of a new app's image
 // repository when AppOptions.ImageRepository is empty; CI pushes to the
 // repository variable it is configured with and pins the digest.
@@ -121,6 +125,9 @@ func NewApp(ws Workspace, o AppOptions) (*Result, error) {
 	}
 	if !imageRepoRE.MatchString(repo) {
 		return nil, fmt.Errorf("%w: image repository %q: want lowercase host/path, e.g. %s/%s", ErrInvalidName, repo, DefaultImageRegistry, o.Name)
+	}
+	if st, err := os.Stat(filepath.Join(ws.Root, filepath.FromSlash(RuntimeDir))); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%w: an app runs on the chassis runtime, and the workspace has no %s", ErrNoRuntime, RuntimeDir)
 	}
 	d := data{Name: o.Name, Scope: o.Scope, Module: ws.Module, Project: o.Name, ImageRepository: repo}
 	return write(ws, "templates/app", path.Join("apps", o.Name), d)

@@ -13,6 +13,12 @@ func TestNewAppFiles(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	ws := Workspace{Root: root, Module: "example.com/ws", Projects: map[string]string{"gateway": "apps/gateway"}}
+	if _, err := NewApp(ws, AppOptions{Name: "billing"}); !errors.Is(err, ErrNoRuntime) || !strings.Contains(err.Error(), RuntimeDir) {
+		t.Fatalf("no runtime: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, RuntimeDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	res, err := NewApp(ws, AppOptions{Name: "billing"})
 	if err != nil {
 		t.Fatal(err)
