@@ -4,6 +4,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,11 +29,17 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.AddCommand(newUpCmd(), newDemoCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "devstack:", err)
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(stderr, "devstack:", err)
+		}
 		return 1
 	}
 	return 0
 }
+
+// errReported is returned by a command that has already printed why it
+// failed; the exit status is 1.
+var errReported = errors.New("failed")
 
 // platformOptions are the flags that choose how the platform is started.
 type platformOptions struct {

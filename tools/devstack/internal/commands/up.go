@@ -76,14 +76,15 @@ func runUp(ctx context.Context, o *upOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	printBanner(stderr, st, s)
-	waitErr := s.Wait(ctx)
-	if waitErr == nil {
-		fmt.Fprintln(stderr, "devstack: stopping")
+	if err := s.Wait(ctx); err != nil {
+		// A process died: say so first, then stop the others.
+		fmt.Fprintln(stderr, "devstack:", err)
+		fmt.Fprintln(stderr, "devstack: stopping everything")
+		stop(s, stderr)
+		return errReported
 	}
-	if err := stop(s, stderr); err != nil && waitErr == nil {
-		return err
-	}
-	return waitErr
+	fmt.Fprintln(stderr, "devstack: stopping")
+	return stop(s, stderr)
 }
 
 // stop stops the stack within 30 seconds.
@@ -121,8 +122,8 @@ Centuria is up.
 
 Try it:
   export TOKEN='%s' API_KEY='%s'
-  curl -s -X PUT -H "X-API-Key: $API_KEY" -d '{"available":10}' %s/admin/inventory/stock/sku-1
-  curl -s -X POST -H "Authorization: Bearer $TOKEN" -d '{"items":[{"sku":"sku-1","quantity":2,"unit_price_cents":1250}],"currency":"EUR"}' %s/orders
+  curl -s -X PUT -H "X-API-Key: $API_KEY" -H 'Content-Type: application/json' -d '{"available":10}' %s/admin/inventory/stock/sku-1
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"items":[{"sku":"sku-1","quantity":2,"unit_price_cents":1250}],"currency":"EUR"}' %s/orders
   curl -s -H "Authorization: Bearer $TOKEN" %s/orders
   curl -s -H "X-API-Key: $API_KEY" %s/admin/inventory/stock/sku-1
   curl -s -H "X-API-Key: $API_KEY" '%s/admin/notifications/notifications?order_id=ORDER_ID'
