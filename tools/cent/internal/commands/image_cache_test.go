@@ -162,6 +162,23 @@ func TestImageCache(t *testing.T) {
 	if got := slices.Sorted(maps.Keys(all)); !slices.Equal(got, []string{"bye", "hello"}) {
 		t.Errorf("--all built %v", got)
 	}
+
+	// project.yaml may widen the image target's inputs.
+	if err := os.WriteFile(filepath.Join(dir, "apps/bye/project.yaml"), []byte("tags: [team:ops]\ntargets:\n  image:\n    inputs: [production, \"^production\", \"{workspaceRoot}/VERSION\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := func() string {
+		t.Helper()
+		out, _ := cent(t, dir, 0, append([]string{"image", "bye", "--platform", "linux/amd64", "--dry-run"}, cacheFlags...)...)
+		return strings.Fields(out)[0]
+	}
+	before := key()
+	if err := os.WriteFile(filepath.Join(dir, "VERSION"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if after := key(); after == before {
+		t.Errorf("changing an extra input of the image target kept its key %s", after)
+	}
 }
 
 func mapsKeys(m map[string]imageResult) func(func(string) bool) {
