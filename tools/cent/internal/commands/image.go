@@ -393,7 +393,12 @@ func (o *imageOptions) buildCached(cmd *cobra.Command, g *globalOptions, ws *wor
 	if o.DryRun {
 		return nil, (&runOptions{}).printPlan(ctx, cmd.OutOrStdout(), plan, c)
 	}
-	rep := task.Run(ctx, plan, ws.Root, c, task.RunOptions{Parallel: o.Parallel, Printer: printer})
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("locating cent for the image tasks: %w", err)
+	}
+	env := append(os.Environ(), envCentExe+"="+exe)
+	rep := task.Run(ctx, plan, ws.Root, c, task.RunOptions{Parallel: o.Parallel, Printer: printer, Env: env})
 	if ctx.Err() != nil {
 		return nil, &ExitError{Code: 130, Err: errors.New("interrupted")}
 	}
@@ -433,6 +438,12 @@ func imageTarget(p *workspace.Project, command string) workspace.Target {
 	t.Outputs = []string{image.LayoutDir(workspace.PlaceholderProjectName)}
 	return t
 }
+
+// envCentExe names the running cent binary in the image tasks' environment.
+// The command refers to it rather than to the binary's path, which would put
+// the path in the key (go run builds cent in a new directory each time);
+// the builder's version is in the key through --builder instead.
+const envCentExe = "CENT_EXE"
 
 // taskCommand is the shell command of the image target: a fresh OCI layout
 // built by cent image --no-cache with every resolved flag spelled out, so
@@ -483,7 +494,7 @@ func (o *imageOptions) taskCommand(g *globalOptions, opts image.Options, baseID 
 	for i, a := range args {
 		quoted[i] = shQuote(a)
 	}
-	return "rm -rf " + dir + " && " + workspace.PlaceholderCent + " image " + workspace.PlaceholderProjectName + " " + strings.Join(quoted, " "), nil
+	return "rm -rf " + dir + ` && "$` + envCentExe + `" image ` + workspace.PlaceholderProjectName + " " + strings.Join(quoted, " "), nil
 }
 
 // shQuote quotes s for sh unless it is made of safe characters only (the
