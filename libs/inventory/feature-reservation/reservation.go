@@ -42,13 +42,13 @@ func New(now func() time.Time) *Reserver {
 // stream.
 func (r *Reserver) Subscriptions() []orderflow.Subscription {
 	return []orderflow.Subscription{
-		{Stream: orderflow.StreamOrders, Durable: DurableOrders, Register: func(sub *events.Subscriber) error {
+		{Stream: orderflow.StreamOrders, Durable: DurableOrders, Types: []string{orderflow.TypeOrderPlaced}, Register: func(sub *events.Subscriber) error {
 			return errors.Join(
 				orderflow.Handle(sub, orderflow.TypeOrderPlaced, r.orderPlaced),
 				orderflow.Ignore(sub, orderflow.TypeOrderConfirmed, orderflow.TypeOrderCancelled),
 			)
 		}},
-		{Stream: orderflow.StreamPayments, Durable: DurablePayments, Register: func(sub *events.Subscriber) error {
+		{Stream: orderflow.StreamPayments, Durable: DurablePayments, Types: []string{orderflow.TypePaymentFailed}, Register: func(sub *events.Subscriber) error {
 			return errors.Join(
 				orderflow.Handle(sub, orderflow.TypePaymentFailed, r.paymentFailed),
 				orderflow.Ignore(sub, orderflow.TypePaymentCaptured),

@@ -41,7 +41,7 @@ func New(sink Sink, sinkName string, now func() time.Time) *Notifier {
 // settled orders from the orders stream.
 func (n *Notifier) Subscriptions() []orderflow.Subscription {
 	return []orderflow.Subscription{
-		{Stream: orderflow.StreamOrders, Durable: DurableOrders, Register: func(sub *events.Subscriber) error {
+		{Stream: orderflow.StreamOrders, Durable: DurableOrders, Types: []string{orderflow.TypeOrderConfirmed, orderflow.TypeOrderCancelled}, Register: func(sub *events.Subscriber) error {
 			return errors.Join(
 				orderflow.Handle(sub, orderflow.TypeOrderConfirmed, n.confirmed),
 				orderflow.Handle(sub, orderflow.TypeOrderCancelled, n.cancelled),

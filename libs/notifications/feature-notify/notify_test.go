@@ -71,11 +71,7 @@ func start(t *testing.T, sink notify.Sink) (*postgres.DB, flowtest.Flow) {
 	db, _ := flowtest.DB(t, notificationstore.Migrations())
 	flow := flowtest.NATS(t)
 	for _, s := range notify.New(sink, "log", nil).Subscriptions() {
-		sub := flow.Subscriber(t, db, s.Stream, s.Durable)
-		if err := s.Register(sub); err != nil {
-			t.Fatal(err)
-		}
-		flowtest.Background(t, sub.Run)
+		flowtest.Background(t, flow.Subscriber(t, db, s).Run)
 	}
 	return db, flow
 }

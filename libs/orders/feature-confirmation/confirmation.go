@@ -43,13 +43,13 @@ func New(now func() time.Time) *Confirmer {
 // stream.
 func (c *Confirmer) Subscriptions() []orderflow.Subscription {
 	return []orderflow.Subscription{
-		{Stream: orderflow.StreamInventory, Durable: DurableInventory, Register: func(sub *events.Subscriber) error {
+		{Stream: orderflow.StreamInventory, Durable: DurableInventory, Types: []string{orderflow.TypeStockRejected}, Register: func(sub *events.Subscriber) error {
 			return errors.Join(
 				orderflow.Handle(sub, orderflow.TypeStockRejected, c.stockRejected),
 				orderflow.Ignore(sub, orderflow.TypeStockReserved, orderflow.TypeStockReleased),
 			)
 		}},
-		{Stream: orderflow.StreamPayments, Durable: DurablePayments, Register: func(sub *events.Subscriber) error {
+		{Stream: orderflow.StreamPayments, Durable: DurablePayments, Types: []string{orderflow.TypePaymentCaptured, orderflow.TypePaymentFailed}, Register: func(sub *events.Subscriber) error {
 			return errors.Join(
 				orderflow.Handle(sub, orderflow.TypePaymentCaptured, c.paymentCaptured),
 				orderflow.Handle(sub, orderflow.TypePaymentFailed, c.paymentFailed),

@@ -27,11 +27,7 @@ func start(t *testing.T) env {
 	flow := flowtest.NATS(t)
 	flow.Relay(t, db, "/orders")
 	for _, s := range confirmation.New(nil).Subscriptions() {
-		sub := flow.Subscriber(t, db, s.Stream, s.Durable)
-		if err := s.Register(sub); err != nil {
-			t.Fatal(err)
-		}
-		flowtest.Background(t, sub.Run)
+		flowtest.Background(t, flow.Subscriber(t, db, s).Run)
 	}
 	return env{db: db, flow: flow}
 }

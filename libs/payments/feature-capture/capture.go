@@ -42,7 +42,7 @@ func New(provider Provider, now func() time.Time) *Capturer {
 // stock from the inventory stream.
 func (c *Capturer) Subscriptions() []orderflow.Subscription {
 	return []orderflow.Subscription{
-		{Stream: orderflow.StreamInventory, Durable: DurableInventory, Register: func(sub *events.Subscriber) error {
+		{Stream: orderflow.StreamInventory, Durable: DurableInventory, Types: []string{orderflow.TypeStockReserved}, Register: func(sub *events.Subscriber) error {
 			return errors.Join(
 				orderflow.Handle(sub, orderflow.TypeStockReserved, c.stockReserved),
 				orderflow.Ignore(sub, orderflow.TypeStockRejected, orderflow.TypeStockReleased),

@@ -35,11 +35,7 @@ func start(t *testing.T, cfg capture.Config) env {
 		t.Fatal(err)
 	}
 	for _, s := range capture.New(provider, nil).Subscriptions() {
-		sub := flow.Subscriber(t, db, s.Stream, s.Durable)
-		if err := s.Register(sub); err != nil {
-			t.Fatal(err)
-		}
-		flowtest.Background(t, sub.Run)
+		flowtest.Background(t, flow.Subscriber(t, db, s).Run)
 	}
 	return env{db: db, flow: flow}
 }

@@ -97,15 +97,16 @@ func (f Flow) Relay(t testing.TB, db *postgres.DB, source string) {
 	Background(t, r.Run)
 }
 
-// Subscriber returns a subscriber of durable on stream (orderflow.Stream*)
-// with quick retries; register handlers, then Start it.
-func (f Flow) Subscriber(t testing.TB, db *postgres.DB, stream, durable string) *events.Subscriber {
+// Subscriber returns a subscriber for sub with quick retries and its
+// handlers registered; run it with Background.
+func (f Flow) Subscriber(t testing.TB, db *postgres.DB, sub orderflow.Subscription) *events.Subscriber {
 	t.Helper()
 	s, err := events.NewSubscriber(f.JS, db.Pool, events.SubscriberConfig{
-		ConsumerSpec: f.Topology.Consumer(stream, durable),
+		ConsumerSpec: f.Topology.Consumer(sub.Stream, sub.Durable, sub.Types...),
 		MaxDeliver:   3, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
 	})
-	testenv.Must(t, err, "subscriber %s", durable)
+	testenv.Must(t, err, "subscriber %s", sub.Durable)
+	testenv.Must(t, sub.Register(s), "registering the handlers of %s", sub.Durable)
 	return s
 }
 

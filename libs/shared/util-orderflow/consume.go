@@ -48,11 +48,14 @@ func NewEvent(aggregate, id, eventType string, p Payload) (outbox.Event, error) 
 }
 
 // Subscription is one durable consumer a service runs: the stream
-// (StreamOrders...), the durable name, and the function that registers its
-// handlers on the subscriber.
+// (StreamOrders...), the durable name, the event types it acts on, and the
+// function that registers its handlers on the subscriber.
 type Subscription struct {
-	Stream   string
-	Durable  string
+	Stream  string
+	Durable string
+	// Types are the event types handled; with one, the consumer filters on
+	// its subject.
+	Types    []string
 	Register func(*events.Subscriber) error
 }
 
@@ -66,7 +69,7 @@ type Subscriber interface {
 // stream names.
 func (t Topology) Subscribe(s Subscriber, subs ...Subscription) error {
 	for _, sub := range subs {
-		cfg := events.SubscriberConfig{ConsumerSpec: t.Consumer(sub.Stream, sub.Durable)}
+		cfg := events.SubscriberConfig{ConsumerSpec: t.Consumer(sub.Stream, sub.Durable, sub.Types...)}
 		if err := s.Subscribe(cfg, sub.Register); err != nil {
 			return err
 		}

@@ -98,8 +98,11 @@ func TestTopology(t *testing.T) {
 			t.Errorf("prefixed stream = %+v", s)
 		}
 	}
-	if c := tp.Consumer(orderflow.StreamPayments, "orders"); c.Stream != "T_1_PAYMENTS" || c.Validate() != nil {
-		t.Errorf("consumer = %+v", c)
+	if c := tp.Consumer(orderflow.StreamPayments, "orders", orderflow.TypePaymentCaptured, orderflow.TypePaymentFailed); c.Stream != "T_1_PAYMENTS" || c.Validate() != nil || c.FilterSubjects != nil {
+		t.Errorf("consumer of two types = %+v", c)
+	}
+	if c := tp.Consumer(orderflow.StreamInventory, "payments", orderflow.TypeStockReserved); len(c.FilterSubjects) != 1 || c.FilterSubjects[0] != "t-1.events.stock.stock.reserved" {
+		t.Errorf("consumer of one type = %+v", c)
 	}
 	for _, bad := range []string{"UP", "a.b", "a b", strings.Repeat("a", 65)} {
 		if _, err := orderflow.NewTopology(bad); err == nil || !strings.Contains(err.Error(), orderflow.EnvPrefix) {

@@ -108,10 +108,14 @@ func (t Topology) Streams() []events.StreamSpec {
 	return []events.StreamSpec{t.StreamSpec(StreamOrders), t.StreamSpec(StreamInventory), t.StreamSpec(StreamPayments)}
 }
 
-// Consumer returns the spec of durable on stream. It has no subject
-// filter: NATS servers before 2.10 cannot filter on several subjects, so a
-// consumer receives every event of the stream and registers Ignore for the
-// types it does not act on.
-func (t Topology) Consumer(stream, durable string) events.ConsumerSpec {
-	return events.ConsumerSpec{Stream: t.Stream(stream), Durable: durable}
+// Consumer returns the spec of durable on stream. With exactly one event
+// type it filters on that type's subject; with several it takes the whole
+// stream (NATS servers before 2.10 cannot filter on several subjects), and
+// the consumer registers Ignore for the types it does not act on.
+func (t Topology) Consumer(stream, durable string, eventTypes ...string) events.ConsumerSpec {
+	c := events.ConsumerSpec{Stream: t.Stream(stream), Durable: durable}
+	if len(eventTypes) == 1 {
+		c.FilterSubjects = []string{t.Subject(streamOf[stream], eventTypes[0])}
+	}
+	return c
 }
