@@ -153,7 +153,9 @@ func (s *Service) serve(name string, srv *http.Server, ln net.Listener) {
 // ShutdownTimeout; it reports what did not finish in time.
 func (s *Service) stop() error {
 	r := s.run
+	s.mu.Lock() // Go checks shuttingDown under mu before it adds a worker
 	s.shuttingDown.Store(true)
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	var errs []error

@@ -83,6 +83,8 @@ type worker struct {
 // logs the error and exits 1 if Run fails.
 func Main(spec Spec) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, a second one kills the process at once.
+	context.AfterFunc(ctx, stop)
 	err := Run(ctx, spec, os.LookupEnv)
 	stop()
 	if err != nil {
@@ -194,7 +196,7 @@ func (s *Service) fail(err error) {
 	}
 }
 
-// errNotStarted is returned for a registration made outside Setup.
+// errAfterSetup is returned for a registration made after Setup.
 var errAfterSetup = errors.New("only allowed during Setup")
 
 // Subscribe creates a subscriber for cfg on the service's JetStream and
@@ -288,6 +290,10 @@ func (s *Service) Go(name string, fn func(ctx context.Context) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := worker{name, fn}
+	if s.shuttingDown.Load() {
+		s.logger.Warn("worker not started: the service is shutting down", "worker", name)
+		return
+	}
 	if s.started {
 		s.runWorker(w)
 		return

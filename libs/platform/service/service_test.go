@@ -406,3 +406,44 @@ func TestWorkerErrorStopsTheService(t *testing.T) {
 		t.Fatal("the other worker was not stopped")
 	}
 }
+
+// TestConsumerOnMissingStreamFailsRun checks a consumer that cannot start
+// stops the service with an error naming it.
+func TestConsumerOnMissingStreamFailsRun(t *testing.T) {
+	env, stream, _ := baseEnv(t)
+	spec := Spec{Name: "items", Setup: func(_ context.Context, s *Service) error {
+		return s.Subscribe(events.SubscriberConfig{ConsumerSpec: events.ConsumerSpec{Stream: stream + "_MISSING", Durable: "lost"}},
+			func(sub *events.Subscriber) error {
+				return events.Handle(sub, "x.y", func(context.Context, pgx.Tx, events.Event[item]) error { return nil })
+			})
+	}}
+	err := run(context.Background(), spec, lookupIn(env), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "lost") {
+		t.Fatalf("err = %v; want the consumer's failure", err)
+	}
+}
+
+// TestRegistrationAfterSetup checks consumers and relays cannot be added
+// once the service runs, while workers can.
+func TestRegistrationAfterSetup(t *testing.T) {
+	env, stream, prefix := baseEnv(t)
+	r := start(t, itemsSpec(stream, prefix, nil), env)
+	platformtest.Eventually(t, "ready", func() bool { return r.svc.ready.Load() })
+	if err := r.svc.Relay(outbox.RelayConfig{}); err == nil {
+		t.Error("Relay after Setup succeeded")
+	}
+	err := r.svc.Subscribe(events.SubscriberConfig{ConsumerSpec: events.ConsumerSpec{Stream: stream, Durable: "late"}}, nil)
+	if err == nil {
+		t.Error("Subscribe after Setup succeeded")
+	}
+	ran := make(chan struct{})
+	r.svc.Go("late", func(ctx context.Context) error { close(ran); <-ctx.Done(); return nil })
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("worker added after Setup did not run")
+	}
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+}
