@@ -75,6 +75,7 @@ func startPlatform(t *testing.T) *platform {
 	start = time.Now()
 	s, err := stack.Start(ctx, stack.Options{
 		Binaries:         bins,
+		GatewayAddr:      "127.0.0.1:0",
 		PostgresAdminURL: admin,
 		DatabasePrefix:   dbPrefix,
 		NATSURL:          natsURL,
@@ -84,7 +85,7 @@ func startPlatform(t *testing.T) *platform {
 		FailAmountCents:  p.fail,
 		Env:              []string{"EVENTS_PREFIX=" + eventsPrefix},
 		Sink:             supervisor.Dir(logs),
-		Log:              testWriter{t},
+		Log:              newTestWriter(t),
 		ReadyTimeout:     90 * time.Second,
 		RatePerSecond:    1000,
 	})
@@ -141,7 +142,7 @@ func TestPlatformEndToEnd(t *testing.T) {
 	defer cancel()
 
 	// 1. The three outcomes, through the gateway.
-	results, err := demo.Run(ctx, p.client, demo.Cases(p.fail), 60*time.Second, testWriter{t})
+	results, err := demo.Run(ctx, p.client, demo.Cases(p.fail), 60*time.Second, newTestWriter(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,54 +152,89 @@ func TestPlatformEndToEnd(t *testing.T) {
 	}
 
 	// 2. Orders keep flowing while inventory, then payments, is killed
-	// with SIGKILL and restarted.
-	const loadSKU, loadStock, loadOrders = "e2e-load", 12, 24
+	// with SIGKILL and restarted: more orders for one SKU than it has in
+	// stock, placed every 100 ms by each of 3 customers' workers until both
+	// services are back.
+	const loadSKU, loadStock = "e2e-load", 12
 	if err := p.client.SetStock(ctx, loadSKU, loadStock); err != nil {
 		t.Fatal(err)
 	}
+	type placement struct {
+		id demo.ID
+		at time.Time
+	}
 	var (
 		mu     sync.Mutex
-		placed []demo.ID
+		placed []placement
 		wg     sync.WaitGroup
 	)
-	for w := range 4 {
+	stopPlacing := make(chan struct{})
+	for w := range 3 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range loadOrders / 4 {
-				o, _, err := p.client.PlaceOrder(ctx, "EUR", demo.Item{SKU: loadSKU, Quantity: 1, UnitPriceCents: int64(100 + w*10 + i)})
+			for i := 0; ; i++ {
+				o, _, err := p.client.PlaceOrder(ctx, "EUR", demo.Item{SKU: loadSKU, Quantity: 1, UnitPriceCents: int64(100 + w*1000 + i)})
 				if err != nil {
 					t.Errorf("placing a load order: %v", err)
 					return
 				}
 				mu.Lock()
-				placed = append(placed, o.ID)
+				placed = append(placed, placement{o.ID, time.Now()})
 				mu.Unlock()
-				time.Sleep(250 * time.Millisecond)
+				select {
+				case <-stopPlacing:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
 			}
 		}()
 	}
+	type window struct {
+		victim   string
+		down, up time.Time
+	}
+	var windows []window
 	for _, victim := range []string{"inventory", "payments"} {
-		time.Sleep(700 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 		if err := p.s.Kill(victim); err != nil {
 			t.Fatal(err)
 		}
+		w := window{victim: victim, down: time.Now()}
 		t.Logf("killed %s (SIGKILL)", victim)
 		time.Sleep(time.Second)
 		if err := p.s.Restart(ctx, victim); err != nil {
 			t.Fatalf("restarting %s: %v", victim, err)
 		}
-		t.Logf("%s is back", victim)
+		w.up = time.Now()
+		windows = append(windows, w)
+		t.Logf("%s is back after %s", victim, w.up.Sub(w.down).Round(time.Millisecond))
 	}
+	time.Sleep(300 * time.Millisecond)
+	close(stopPlacing)
 	wg.Wait()
-	if len(placed) != loadOrders {
-		t.Fatalf("placed %d load orders, want %d", len(placed), loadOrders)
+	for _, w := range windows {
+		n := 0
+		for _, pl := range placed {
+			if pl.at.After(w.down) && pl.at.Before(w.up) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("no order was placed while %s was down", w.victim)
+		}
 	}
+	if len(placed) <= loadStock {
+		t.Fatalf("placed %d load orders, want more than the %d in stock", len(placed), loadStock)
+	}
+	t.Logf("placed %d orders for %d in stock", len(placed), loadStock)
 	wctx, wcancel := context.WithTimeout(ctx, 90*time.Second)
 	defer wcancel()
 	confirmed := 0
-	for _, id := range placed {
-		o, err := p.client.WaitFinal(wctx, id, 250*time.Millisecond)
+	loadIDs := make([]demo.ID, len(placed))
+	for i, pl := range placed {
+		loadIDs[i] = pl.id
+		o, err := p.client.WaitFinal(wctx, pl.id, 250*time.Millisecond)
 		if err != nil {
 			t.Fatalf("load order: %v", err)
 		}
@@ -206,15 +242,15 @@ func TestPlatformEndToEnd(t *testing.T) {
 		case o.Status == "confirmed":
 			confirmed++
 		case o.Reason != "out_of_stock":
-			t.Errorf("load order %s cancelled for %q, want only out_of_stock cancellations", id, o.Reason)
+			t.Errorf("load order %s cancelled for %q, want only out_of_stock cancellations", pl.id, o.Reason)
 		}
 	}
 	if confirmed != loadStock {
-		t.Errorf("%d of %d load orders confirmed with %d in stock, want exactly %d", confirmed, loadOrders, loadStock, loadStock)
+		t.Errorf("%d of %d load orders confirmed with %d in stock, want exactly %d", confirmed, len(placed), loadStock, loadStock)
 	}
 
 	// 3. Each service's own database agrees, and no event was applied twice.
-	all := append([]demo.ID{happy.Order.ID, soldOut.Order.ID, declined.Order.ID}, placed...)
+	all := append([]demo.ID{happy.Order.ID, soldOut.Order.ID, declined.Order.ID}, loadIDs...)
 	p.checkDatabases(ctx, all, happy.Order.ID, soldOut.Order.ID, declined.Order.ID, loadSKU, loadStock)
 
 	// 4. One trace from the gateway to the notification.
@@ -395,9 +431,11 @@ func (p *platform) checkTrace(ctx context.Context, traceID string) {
 	}
 	var lines []string
 	for _, s := range spans {
-		lines = append(lines, fmt.Sprintf("%-13s %-9s %s", s.Service, strings.TrimPrefix(s.Kind, "SPAN_KIND_"), s.Name))
+		if s.Kind == "SPAN_KIND_SERVER" || s.Kind == "SPAN_KIND_PRODUCER" || s.Kind == "SPAN_KIND_CONSUMER" {
+			lines = append(lines, fmt.Sprintf("%-13s %-9s %s", s.Service, strings.TrimPrefix(s.Kind, "SPAN_KIND_"), s.Name))
+		}
 	}
-	t.Logf("trace %s:\n  %s", traceID, strings.Join(lines, "\n  "))
+	t.Logf("trace %s (%d spans; database and internal spans not shown):\n  %s", traceID, len(spans), strings.Join(lines, "\n  "))
 	roots := 0
 	for _, s := range spans {
 		if s.ParentID == "" || s.ParentID == "0000000000000000" {
@@ -580,12 +618,27 @@ func (p *platform) dumpLogs() {
 	}
 }
 
-// testWriter sends the launcher's progress lines to the test log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(b), "\n"))
-	return len(b), nil
+// testWriter sends complete lines to the test log.
+type testWriter struct {
+	t   *testing.T
+	mu  sync.Mutex
+	buf []byte
 }
 
-var _ io.Writer = testWriter{}
+func newTestWriter(t *testing.T) *testWriter { return &testWriter{t: t} }
+
+func (w *testWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	for {
+		i := strings.IndexByte(string(w.buf), '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		w.t.Log(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+}
+
+var _ io.Writer = (*testWriter)(nil)

@@ -58,7 +58,7 @@ type Options struct {
 	// Host is the address every listener binds (default 127.0.0.1).
 	Host string
 	// GatewayAddr is the gateway's listen address (default Host:8080 when
-	// free, else a free port).
+	// free, else a free port; port 0: a free port).
 	GatewayAddr string
 	// PostgresAdminURL is a superuser connection (default
 	// DefaultPostgresAdminURL).
@@ -383,7 +383,8 @@ func (s *Stack) serviceEnv(name string, ep Endpoint) []string {
 
 func (s *Stack) startGateway(ctx context.Context, bin, keyDigest string) error {
 	addr := s.opts.GatewayAddr
-	if addr == "" {
+	switch {
+	case addr == "":
 		addr = s.opts.Host + ":8080"
 		if Reachable(ctx, addr) {
 			a, err := freeAddr(s.opts.Host)
@@ -393,6 +394,12 @@ func (s *Stack) startGateway(ctx context.Context, bin, keyDigest string) error {
 			fmt.Fprintf(s.opts.Log, "devstack: %s is taken: the gateway listens on %s\n", addr, a)
 			addr = a
 		}
+	case strings.HasSuffix(addr, ":0"):
+		a, err := freeAddr(strings.TrimSuffix(addr, ":0"))
+		if err != nil {
+			return err
+		}
+		addr = a
 	}
 	admin, err := freeAddr(s.opts.Host)
 	if err != nil {
