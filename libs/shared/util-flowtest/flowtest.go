@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -23,8 +24,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// EnvAllThroughPgBouncer, set to 1, sends every pool DB opens through a
+// real PgBouncer in transaction mode (migrations still use the direct URL).
+const EnvAllThroughPgBouncer = "CENTURIA_TEST_ALL_PGBOUNCER"
+
 // DB creates a fresh database, applies migrations (nil: none), the outbox
-// schema and the inbox, and returns an open pool and the database URL.
+// schema and the inbox, and returns an open pool and the database's direct
+// URL.
 func DB(t testing.TB, migrations fs.FS) (*postgres.DB, string) {
 	t.Helper()
 	ctx := context.Background()
@@ -33,6 +39,10 @@ func DB(t testing.TB, migrations fs.FS) (*postgres.DB, string) {
 	if migrations != nil {
 		_, err := postgres.Migrate(ctx, cfg, migrations)
 		testenv.Must(t, err, "migrating")
+	}
+	if os.Getenv(EnvAllThroughPgBouncer) == "1" {
+		through := testenv.PgBouncer(t, testenv.PgBouncerOptions{DefaultPoolSize: 4})
+		cfg.URL, cfg.PgBouncer = through(url), true
 	}
 	db, err := postgres.Open(ctx, cfg)
 	testenv.Must(t, err, "opening pool")
