@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -23,9 +22,6 @@ const EnvSink = "NOTIFICATIONS_SINK"
 
 // DefaultSink is the sink used when NOTIFICATIONS_SINK is unset.
 const DefaultSink = "log"
-
-// ErrUnknownSink is wrapped when no sink has the requested name.
-var ErrUnknownSink = errors.New("unknown notification sink")
 
 // sinks registers each sink's name and constructor.
 var sinks = map[string]func(logger *slog.Logger) Sink{

@@ -84,6 +84,3 @@ FROM payments WHERE order_id = $1`, orderID).Scan(&p.ID, &p.OrderID, &status, &p
 	p.Status = Status(status)
 	return p, nil
 }
-
-// ErrNotFound is wrapped when an order has no payment.
-var ErrNotFound = errors.New("payment not found")

@@ -2,7 +2,6 @@ package capture
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -19,9 +18,6 @@ import (
 type Provider interface {
 	Charge(ctx context.Context, orderID string, amount money.Money) (ref string, err error)
 }
-
-// ErrDeclined is wrapped when the provider refuses a charge.
-var ErrDeclined = errors.New("payment declined")
 
 // Environment variables of the simulated provider.
 const (
@@ -52,10 +48,6 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
-
-// ErrInvalidConfig is wrapped by configuration errors, which name the
-// environment variable.
-var ErrInvalidConfig = errors.New("invalid payments config")
 
 // ConfigFromEnv reads PAYMENTS_FAILURE_RATE (0..1, default 0.1) and
 // PAYMENTS_FAIL_AMOUNT_CENTS (optional integer >= 0) through lookup.
