@@ -41,7 +41,10 @@ func newRelayMetrics(mp metric.MeterProvider, db DB) (*relayMetrics, error) {
 	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		n, age, err := Backlog(ctx, db)
 		if err != nil {
-			return err
+			// No point this time. Returning the error would fail the whole
+			// collection, as it does at the final flush after the pool
+			// closed; the relay itself logs a database that does not answer.
+			return nil
 		}
 		o.ObserveInt64(pending, n)
 		o.ObserveFloat64(lag, age.Seconds())

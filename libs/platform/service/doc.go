@@ -19,6 +19,8 @@
 // Shutdown order: readiness turns 503, the public listener is drained
 // (http.Server.Shutdown), consumers stop fetching and finish their
 // in-flight messages while workers' contexts are cancelled, relays stop,
-// NATS is drained, the database is closed, the admin listener closes and
-// telemetry is flushed. SHUTDOWN_TIMEOUT bounds the whole sequence.
+// NATS is drained, telemetry is exported once more (so the gauges read
+// from the database have their last values), the database is closed, the
+// admin listener closes and telemetry is flushed. SHUTDOWN_TIMEOUT bounds
+// the sequence up to the database close; the final flush has 5 seconds.
 package service

@@ -198,6 +198,14 @@ func (s *Service) stop() error {
 		})
 	}
 	if s.db != nil {
+		// Export once more while the pool is open, so the last values of
+		// the gauges read from the database go out with the final flush.
+		// Bounded: an unreachable collector must not eat the shutdown.
+		fctx, fcancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := s.tel.ForceFlush(fctx); err != nil {
+			s.logger.Warn("shutdown: flushing telemetry before closing the database", "err", err)
+		}
+		fcancel()
 		step("closing database", func() error {
 			done := make(chan struct{})
 			go func() { s.db.Close(); close(done) }()

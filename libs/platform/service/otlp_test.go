@@ -63,6 +63,9 @@ func TestOTLPExportOfAService(t *testing.T) {
 			t.Errorf("metric %s not exported", name)
 		}
 	}
+	if t.Failed() {
+		t.Logf("%d metrics received; service log:\n%s", len(rcv.Metrics()), r.logs)
+	}
 
 	var logged bool
 	for _, l := range rcv.Logs() {
@@ -70,5 +73,22 @@ func TestOTLPExportOfAService(t *testing.T) {
 	}
 	if !logged {
 		t.Errorf("log record of the request not exported with its trace id (%d records)", len(rcv.Logs()))
+	}
+}
+
+// TestUnreachableCollectorDoesNotFailShutdown points every signal at a
+// closed port: the service serves, and its shutdown still completes every
+// step and returns nil.
+func TestUnreachableCollectorDoesNotFailShutdown(t *testing.T) {
+	env, stream, prefix := baseEnv(t)
+	env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:1"
+	env["SHUTDOWN_TIMEOUT"] = "10s"
+	r := start(t, itemsSpec(stream, prefix, nil), env)
+	if code := post(t, "http://"+r.svc.HTTPAddr()+"/items/u1"); code != http.StatusCreated {
+		t.Fatalf("POST = %d", code)
+	}
+	platformtest.Eventually(t, "item processed", func() bool { return processed(t, env["DATABASE_URL"], "u1") })
+	if err := r.stop(t); err != nil {
+		t.Fatalf("Run: %v\n%s", err, r.logs)
 	}
 }

@@ -306,12 +306,21 @@ func TestServeConsumeAndGracefulShutdown(t *testing.T) {
 }
 
 // TestReadyLogLineAndTraceIDs checks the ready line carries both addresses
-// and that a log written in a request carries its trace and span ids.
+// and that a log written in a request carries its trace and span ids, in
+// the trace of the caller's W3C traceparent.
 func TestReadyLogLineAndTraceIDs(t *testing.T) {
 	env, stream, prefix := baseEnv(t)
 	r := start(t, itemsSpec(stream, prefix, nil), env)
-	if code := post(t, "http://"+r.svc.HTTPAddr()+"/items/x"); code != http.StatusCreated {
-		t.Fatalf("POST = %d", code)
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest("POST", "http://"+r.svc.HTTPAddr()+"/items/x", nil)
+	req.Header.Set("traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST = %d", resp.StatusCode)
 	}
 	var sawReady, sawTrace bool
 	for _, l := range r.logs.lines(t) {
@@ -321,7 +330,7 @@ func TestReadyLogLineAndTraceIDs(t *testing.T) {
 		case "item stored":
 			tid, _ := l["trace_id"].(string)
 			sid, _ := l["span_id"].(string)
-			sawTrace = len(tid) == 32 && len(sid) == 16
+			sawTrace = tid == callerTrace && len(sid) == 16 && sid != "00f067aa0ba902b7"
 		}
 	}
 	if !sawReady || !sawTrace {

@@ -190,6 +190,27 @@ func (t *Telemetry) SetGlobal() {
 	slog.SetDefault(t.logger)
 }
 
+// ForceFlush exports the spans, metrics and log records recorded so far,
+// within ctx. Observable instruments are read once more, so calling it
+// before closing the resources they read (a database pool) puts their last
+// values in the export.
+func (t *Telemetry) ForceFlush(ctx context.Context) error {
+	var errs []error
+	if tp, ok := t.tp.(*sdktrace.TracerProvider); ok {
+		errs = append(errs, tp.ForceFlush(ctx))
+	}
+	if t.cfg.Metrics.Endpoint != "" {
+		errs = append(errs, t.mp.ForceFlush(ctx))
+	}
+	if t.lp != nil {
+		errs = append(errs, t.lp.ForceFlush(ctx))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("flushing telemetry: %w", err)
+	}
+	return nil
+}
+
 // Shutdown flushes and stops the providers, within ctx. Call it once, last.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	var errs []error
