@@ -456,10 +456,13 @@ func (p *platform) checkTrace(ctx context.Context, traceID string) {
 	chain := []struct{ service, kind, name string }{
 		{"gateway", "SPAN_KIND_SERVER", ""},
 		{"orders", "SPAN_KIND_SERVER", "POST /orders"},
-		{"orders", "SPAN_KIND_PRODUCER", "order.placed"},
+		{"orders", "SPAN_KIND_PRODUCER", "order.placed"}, // the outbox relay
 		{"inventory", "SPAN_KIND_CONSUMER", "order.placed"},
+		{"inventory", "SPAN_KIND_PRODUCER", "stock.reserved"},
 		{"payments", "SPAN_KIND_CONSUMER", "stock.reserved"},
+		{"payments", "SPAN_KIND_PRODUCER", "payment.captured"},
 		{"orders", "SPAN_KIND_CONSUMER", "payment.captured"},
+		{"orders", "SPAN_KIND_PRODUCER", "order.confirmed"},
 		{"notifications", "SPAN_KIND_CONSUMER", "order.confirmed"},
 	}
 	var prev *otlpsink.Span
