@@ -240,3 +240,43 @@ func isCode(err error, code string) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == code
 }
+
+// Replicas starting together must not apply a migration twice (without a
+// lock the second CREATE TABLE fails and that replica crashes at start).
+func TestMigrateConcurrentReplicas(t *testing.T) {
+	cfg := postgres.Config{URL: testenv.Postgres(t)}
+	fsys := fstest.MapFS{
+		"00001_a.sql": {Data: []byte("-- +goose Up\nCREATE TABLE a (id int);\nSELECT pg_sleep(0.2);\n")},
+		"00002_b.sql": {Data: []byte("-- +goose Up\nCREATE TABLE b (id int);\n")},
+	}
+	ctx := context.Background()
+	const replicas = 4
+	var wg sync.WaitGroup
+	applied := make(chan []int64, replicas)
+	errs := make(chan error, replicas)
+	for range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			vs, err := postgres.Migrate(ctx, cfg, fsys)
+			if err != nil {
+				errs <- err
+				return
+			}
+			applied <- vs
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(applied)
+	for err := range errs {
+		t.Fatalf("replica failed: %v", err)
+	}
+	total := 0
+	for vs := range applied {
+		total += len(vs)
+	}
+	if total != 2 {
+		t.Fatalf("the replicas applied %d migrations in all, want 2", total)
+	}
+}
