@@ -158,6 +158,17 @@ func TestCIImageJob(t *testing.T) {
 		t.Error("image job must check out the full history (fetch-depth: 0) for cent image --affected")
 	}
 
+	// The build matrix fills the cache with the same image flags, so that
+	// the image job only restores and pushes.
+	const imageFlags = `--sbom --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY"`
+	if !strings.Contains(script, imageFlags) {
+		t.Errorf("image job: cent image without %s", imageFlags)
+	}
+	build, _ := runScript(job(t, wf, "build"))
+	if !strings.Contains(build, `cent" image `+imageFlags+` "${projects[@]}"`) {
+		t.Errorf("build job does not build its apps' images with the image job's flags (%s):\n%s", imageFlags, build)
+	}
+
 	ok := job(t, wf, "ci-ok")
 	if !slices.Contains(needs(ok), "image") {
 		t.Errorf("ci-ok needs %v: a failed image job must turn it red", needs(ok))

@@ -285,6 +285,9 @@ func (o *imageOptions) apps(cmd *cobra.Command, ws *workspace.Workspace, args []
 			}
 		}
 	default:
+		// An image changes exactly when the app's build does: count only the
+		// build's inputs (a test-only change builds no image).
+		o.affected.Target = "build"
 		rep, gr, err := o.affected.run(cmd, ws)
 		if err != nil {
 			return nil, nil, err

@@ -202,6 +202,13 @@ func TestImageCommandSelection(t *testing.T) {
 	if got := apps(out); len(got) != 0 {
 		t.Fatalf("nothing changed, yet --affected built %v (%s)", got, stderr)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "apps/bye/main_test.go"), []byte("package main\n\nimport \"testing\"\n\nfunc TestBye(t *testing.T) {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr = cent(t, dir, 0, "image", "--affected", "--base", "main", "--platform", "linux/amd64", "--json", "--cache-dir", cacheDir)
+	if got := apps(out); len(got) != 0 {
+		t.Fatalf("a test-only change built %v (%s)", got, stderr)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "libs/greet/greet.go"), []byte("package greet\n\n// Hello greets.\nfunc Hello() string { return \"hi\" }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
