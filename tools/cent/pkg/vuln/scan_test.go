@@ -26,12 +26,12 @@ func newWorld(t *testing.T) world {
 		"apps/calls/main.go": `package main
 
 import (
-	"fmt"
+	"os"
 
 	"example.com/vulnlib"
 )
 
-func main() { fmt.Println(len(vulnlib.Parse("x"))) }
+func main() { os.Exit(len(vulnlib.Parse("x"))) }
 `,
 		"apps/method/main.go": `package main
 
@@ -49,13 +49,9 @@ func Decode(s string) int { return len(vulnlib.Decoder{}.Decode(s)) }
 `,
 		"apps/clean/main.go": `package main
 
-import (
-	"fmt"
+import "example.com/vulnlib"
 
-	"example.com/vulnlib"
-)
-
-func main() { fmt.Println(vulnlib.Quote("x")) }
+func main() { println(vulnlib.Quote("x")) }
 `,
 	})
 	db, err := vuln.Source(vulntest.DB(t))
@@ -108,8 +104,8 @@ func TestScanReportsOnlyCalledSymbols(t *testing.T) {
 	}
 	tr := v.Calls[0].Trace
 	if len(tr) != 2 || tr[0].Package != "example.com/ws/apps/calls" || tr[0].Function != "main" ||
-		tr[0].Position != "apps/calls/main.go:9:44" || tr[1].Name() != "vulnlib.Parse" {
-		t.Errorf("calls: trace %+v, want main (apps/calls/main.go:9:44) -> vulnlib.Parse", tr)
+		tr[0].Position != "apps/calls/main.go:9:40" || tr[1].Name() != "vulnlib.Parse" {
+		t.Errorf("calls: trace %+v, want main (apps/calls/main.go:9:40) -> vulnlib.Parse", tr)
 	}
 
 	if clean := rep.Projects[1]; len(clean.Vulns) != 0 {
