@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -91,4 +92,51 @@ func freeAddr(host string) (string, error) {
 		return "", err
 	}
 	return net.JoinHostPort(host, fmt.Sprint(p)), nil
+}
+
+func (s *Stack) connectNATS(ctx context.Context) error {
+	switch u := s.opts.NATSURL; u {
+	case "embedded":
+	case "":
+		if Reachable(ctx, "127.0.0.1:4222") {
+			s.NATSURL = DefaultNATSURL
+			fmt.Fprintf(s.opts.Log, "devstack: using NATS at %s\n", s.NATSURL)
+			return nil
+		}
+	default:
+		addr, err := hostOf(u, "4222")
+		if err != nil {
+			return fmt.Errorf("NATS URL: %w", err)
+		}
+		if !Reachable(ctx, addr) {
+			return fmt.Errorf("NATS is not reachable at %s (start it with: nats-server -js, or leave the NATS URL empty for an embedded server)", addr)
+		}
+		s.NATSURL = u
+		fmt.Fprintf(s.opts.Log, "devstack: using NATS at %s\n", s.NATSURL)
+		return nil
+	}
+	srv, u, err := embeddedNATS(s.opts.Host, filepath.Join(s.opts.WorkDir, "nats"))
+	if err != nil {
+		return err
+	}
+	s.nats, s.NATSURL, s.NATSEmbedded = srv, u, true
+	fmt.Fprintf(s.opts.Log, "devstack: no NATS at %s: started an embedded NATS JetStream server at %s\n", DefaultNATSURL, u)
+	return nil
+}
+
+func (s *Stack) connectRedis(ctx context.Context) {
+	switch a := s.opts.RedisAddr; a {
+	case "off":
+		fmt.Fprintln(s.opts.Log, "devstack: Redis off: the gateway limits requests per process")
+	case "":
+		if Reachable(ctx, DefaultRedisAddr) {
+			s.RedisAddr = DefaultRedisAddr
+			fmt.Fprintf(s.opts.Log, "devstack: the gateway's rate limits use Redis at %s\n", s.RedisAddr)
+			return
+		}
+		fmt.Fprintf(s.opts.Log, "devstack: no Redis at %s: the gateway limits requests per process\n", DefaultRedisAddr)
+	default:
+		s.RedisAddr = a
+		fmt.Fprintf(s.opts.Log, "devstack: the gateway's rate limits use Redis at %s\n", s.RedisAddr)
+	}
 }

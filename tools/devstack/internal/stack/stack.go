@@ -11,9 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -269,53 +267,6 @@ func (s *Stack) binaries(ctx context.Context) (map[string]string, error) {
 	return Build(ctx, s.opts.RepoRoot, dir, names)
 }
 
-func (s *Stack) connectNATS(ctx context.Context) error {
-	switch u := s.opts.NATSURL; u {
-	case "embedded":
-	case "":
-		if Reachable(ctx, "127.0.0.1:4222") {
-			s.NATSURL = DefaultNATSURL
-			fmt.Fprintf(s.opts.Log, "devstack: using NATS at %s\n", s.NATSURL)
-			return nil
-		}
-	default:
-		addr, err := hostOf(u, "4222")
-		if err != nil {
-			return fmt.Errorf("NATS URL: %w", err)
-		}
-		if !Reachable(ctx, addr) {
-			return fmt.Errorf("NATS is not reachable at %s (start it with: nats-server -js, or leave the NATS URL empty for an embedded server)", addr)
-		}
-		s.NATSURL = u
-		fmt.Fprintf(s.opts.Log, "devstack: using NATS at %s\n", s.NATSURL)
-		return nil
-	}
-	srv, u, err := embeddedNATS(s.opts.Host, filepath.Join(s.opts.WorkDir, "nats"))
-	if err != nil {
-		return err
-	}
-	s.nats, s.NATSURL, s.NATSEmbedded = srv, u, true
-	fmt.Fprintf(s.opts.Log, "devstack: no NATS at %s: started an embedded NATS JetStream server at %s\n", DefaultNATSURL, u)
-	return nil
-}
-
-func (s *Stack) connectRedis(ctx context.Context) {
-	switch a := s.opts.RedisAddr; a {
-	case "off":
-		fmt.Fprintln(s.opts.Log, "devstack: Redis off: the gateway limits requests per process")
-	case "":
-		if Reachable(ctx, DefaultRedisAddr) {
-			s.RedisAddr = DefaultRedisAddr
-			fmt.Fprintf(s.opts.Log, "devstack: the gateway's rate limits use Redis at %s\n", s.RedisAddr)
-			return
-		}
-		fmt.Fprintf(s.opts.Log, "devstack: no Redis at %s: the gateway limits requests per process\n", DefaultRedisAddr)
-	default:
-		s.RedisAddr = a
-		fmt.Fprintf(s.opts.Log, "devstack: the gateway's rate limits use Redis at %s\n", s.RedisAddr)
-	}
-}
-
 func (s *Stack) endpoint() (Endpoint, error) {
 	h, err := freeAddr(s.opts.Host)
 	if err != nil {
@@ -326,113 +277,6 @@ func (s *Stack) endpoint() (Endpoint, error) {
 		return Endpoint{}, err
 	}
 	return Endpoint{HTTP: h, Admin: a}, nil
-}
-
-// inherited reports whether a variable of the launcher's environment may
-// pass to the children: the ones the launcher sets are dropped, so a stray
-// DATABASE_URL or OTEL_* in the shell cannot leak in.
-func inherited(kv string) bool {
-	k, _, _ := strings.Cut(kv, "=")
-	for _, p := range []string{"OTEL_", "DATABASE_", "PAYMENTS_", "NOTIFICATIONS_"} {
-		if strings.HasPrefix(k, p) {
-			return false
-		}
-	}
-	switch k {
-	case "HTTP_ADDR", "ADMIN_ADDR", "NATS_URL", "SERVICE_NAME", "LOG_LEVEL", "ADMIN_PPROF", "SHUTDOWN_TIMEOUT":
-		return false
-	}
-	return true
-}
-
-func (s *Stack) baseEnv(name string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if inherited(kv) {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "OTEL_SERVICE_NAME="+name)
-	if s.opts.OTLPEndpoint != "" {
-		proto := s.opts.OTLPProtocol
-		if proto == "" {
-			proto = "grpc"
-		}
-		env = append(env, "OTEL_EXPORTER_OTLP_ENDPOINT="+s.opts.OTLPEndpoint, "OTEL_EXPORTER_OTLP_PROTOCOL="+proto,
-			"OTEL_EXPORTER_OTLP_INSECURE=true", "OTEL_BSP_SCHEDULE_DELAY=500", "OTEL_METRIC_EXPORT_INTERVAL=5000")
-	}
-	env = append(env, s.opts.Env...)
-	return append(env, s.opts.ServiceEnv[name]...)
-}
-
-func (s *Stack) serviceEnv(name string, ep Endpoint) []string {
-	env := []string{
-		"HTTP_ADDR=" + ep.HTTP,
-		"ADMIN_ADDR=" + ep.Admin,
-		"DATABASE_URL=" + ep.DatabaseURL,
-		"NATS_URL=" + s.NATSURL,
-		"LOG_LEVEL=" + s.opts.LogLevel,
-		"SHUTDOWN_TIMEOUT=5s",
-	}
-	if name == "payments" {
-		env = append(env, "PAYMENTS_FAILURE_RATE="+s.opts.PaymentsFailureRate,
-			"PAYMENTS_FAIL_AMOUNT_CENTS="+strconv.FormatInt(s.opts.FailAmountCents, 10))
-	}
-	return append(env, s.baseEnv(name)...)
-}
-
-func (s *Stack) startGateway(ctx context.Context, bin, keyDigest string) error {
-	addr := s.opts.GatewayAddr
-	switch {
-	case addr == "":
-		addr = s.opts.Host + ":8080"
-		if Reachable(ctx, addr) {
-			a, err := freeAddr(s.opts.Host)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(s.opts.Log, "devstack: %s is taken: the gateway listens on %s\n", addr, a)
-			addr = a
-		}
-	case strings.HasSuffix(addr, ":0"):
-		a, err := freeAddr(strings.TrimSuffix(addr, ":0"))
-		if err != nil {
-			return err
-		}
-		addr = a
-	}
-	admin, err := freeAddr(s.opts.Host)
-	if err != nil {
-		return err
-	}
-	ups := map[string]string{}
-	for _, n := range Services {
-		ups[n] = "http://" + s.Endpoints[n].HTTP
-	}
-	const keysEnv = "DEVSTACK_GATEWAY_API_KEYS"
-	cfg, err := GatewayYAML(GatewayConfig{
-		Addr: addr, AdminAddr: admin, JWKSURL: s.issuer.JWKSURL(), Issuer: s.issuer.BaseURL(),
-		Audience: tokens.Audience, APIKeysEnv: keysEnv, RedisAddr: s.RedisAddr,
-		RedisKeyPrefix: fmt.Sprintf("devstack:%d:", os.Getpid()), Upstreams: ups,
-		RatePerSecond: s.opts.RatePerSecond, Tracing: true,
-	})
-	if err != nil {
-		return err
-	}
-	path, err := writeFile(s.opts.WorkDir, "gateway.yaml", cfg)
-	if err != nil {
-		return err
-	}
-	env := append(s.baseEnv(Gateway), keysEnv+"="+APIKeyEntry("devstack-admin", keyDigest, AdminScope))
-	spec := supervisor.Spec{Name: Gateway, Path: bin, Args: []string{path}, Env: env}
-	p, err := s.group.Start(spec)
-	if err != nil {
-		return err
-	}
-	s.Endpoints[Gateway] = Endpoint{HTTP: addr, Admin: admin}
-	s.GatewayURL = "http://" + addr
-	fmt.Fprintf(s.opts.Log, "devstack: started gateway (pid %d) on %s, admin %s, config %s\n", p.Pid(), addr, admin, path)
-	return waitReady(ctx, p, Gateway, "http://"+admin+"/readyz", s.opts.ReadyTimeout)
 }
 
 // Token returns a bearer token for customer sub, valid for ttl.
@@ -495,53 +339,4 @@ func (s *Stack) Stop(ctx context.Context) error {
 		s.stopErr = errors.Join(errs...)
 	})
 	return s.stopErr
-}
-
-// CrashError reports a process that stopped unexpectedly, with its last
-// output lines.
-type CrashError struct{ Exit supervisor.Exit }
-
-func (e *CrashError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Exit.String())
-	if len(e.Exit.Tail) > 0 {
-		b.WriteString("; its last output:")
-		for _, l := range e.Exit.Tail {
-			b.WriteString("\n    ")
-			b.WriteString(l)
-		}
-	}
-	return b.String()
-}
-
-// waitReady polls url until it answers 200, the process exits (a
-// *CrashError) or timeout passes.
-func waitReady(ctx context.Context, p *supervisor.Process, name, url string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	client := &http.Client{Timeout: time.Second}
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := client.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-p.Done():
-			return &CrashError{Exit: supervisor.Exit{Name: name, Err: p.Err(), Tail: p.Tail()}}
-		case <-ctx.Done():
-			tail := p.Tail()
-			msg := fmt.Sprintf("%s not ready at %s after %s", name, url, timeout)
-			if len(tail) > 0 {
-				msg += "; its last output:\n    " + strings.Join(tail, "\n    ")
-			}
-			return errors.New(msg)
-		case <-tick.C:
-		}
-	}
 }

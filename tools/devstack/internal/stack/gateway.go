@@ -1,12 +1,16 @@
 package stack
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/centuria/centuria/tools/devstack/internal/supervisor"
+	"github.com/centuria/centuria/tools/devstack/internal/tokens"
 )
 
 // GatewayConfig holds what the launcher puts in the gateway's YAML file;
@@ -165,4 +169,58 @@ func writeFile(dir, name string, b []byte) (string, error) {
 		return "", fmt.Errorf("writing %s: %w", name, err)
 	}
 	return p, nil
+}
+
+func (s *Stack) startGateway(ctx context.Context, bin, keyDigest string) error {
+	addr := s.opts.GatewayAddr
+	switch {
+	case addr == "":
+		addr = s.opts.Host + ":8080"
+		if Reachable(ctx, addr) {
+			a, err := freeAddr(s.opts.Host)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.opts.Log, "devstack: %s is taken: the gateway listens on %s\n", addr, a)
+			addr = a
+		}
+	case strings.HasSuffix(addr, ":0"):
+		a, err := freeAddr(strings.TrimSuffix(addr, ":0"))
+		if err != nil {
+			return err
+		}
+		addr = a
+	}
+	admin, err := freeAddr(s.opts.Host)
+	if err != nil {
+		return err
+	}
+	ups := map[string]string{}
+	for _, n := range Services {
+		ups[n] = "http://" + s.Endpoints[n].HTTP
+	}
+	const keysEnv = "DEVSTACK_GATEWAY_API_KEYS"
+	cfg, err := GatewayYAML(GatewayConfig{
+		Addr: addr, AdminAddr: admin, JWKSURL: s.issuer.JWKSURL(), Issuer: s.issuer.BaseURL(),
+		Audience: tokens.Audience, APIKeysEnv: keysEnv, RedisAddr: s.RedisAddr,
+		RedisKeyPrefix: fmt.Sprintf("devstack:%d:", os.Getpid()), Upstreams: ups,
+		RatePerSecond: s.opts.RatePerSecond, Tracing: true,
+	})
+	if err != nil {
+		return err
+	}
+	path, err := writeFile(s.opts.WorkDir, "gateway.yaml", cfg)
+	if err != nil {
+		return err
+	}
+	env := append(s.baseEnv(Gateway), keysEnv+"="+APIKeyEntry("devstack-admin", keyDigest, AdminScope))
+	spec := supervisor.Spec{Name: Gateway, Path: bin, Args: []string{path}, Env: env}
+	p, err := s.group.Start(spec)
+	if err != nil {
+		return err
+	}
+	s.Endpoints[Gateway] = Endpoint{HTTP: addr, Admin: admin}
+	s.GatewayURL = "http://" + addr
+	fmt.Fprintf(s.opts.Log, "devstack: started gateway (pid %d) on %s, admin %s, config %s\n", p.Pid(), addr, admin, path)
+	return waitReady(ctx, p, Gateway, "http://"+admin+"/readyz", s.opts.ReadyTimeout)
 }
