@@ -15,7 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// components that stop is to stop, filled in by start as they come up.
+// running holds what start brought up, for stop to take down in order.
 type running struct {
 	httpSrv, adminSrv *http.Server
 	cancelConsumers   context.CancelFunc
@@ -41,7 +41,7 @@ func (s *Service) start(ctx context.Context, spec Spec) error {
 	s.routeAdmin()
 	s.run.adminSrv = &http.Server{Handler: s.admin, ReadHeaderTimeout: 10 * time.Second}
 	go s.serve("admin", s.run.adminSrv, s.admLn)
-	s.run.httpSrv = &http.Server{Handler: s.public, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	s.run.httpSrv = &http.Server{Handler: s.public, ReadHeaderTimeout: 10 * time.Second}
 
 	if spec.Migrations != nil && !s.cfg.HasDatabase {
 		return fmt.Errorf("%w: %s is not set but Spec.Migrations needs a database", ErrInvalidConfig, postgres.EnvURL)
@@ -168,6 +168,9 @@ func (s *Service) stop() error {
 	if r.httpSrv != nil {
 		step("draining HTTP", func() error {
 			err := r.httpSrv.Shutdown(ctx)
+			if err != nil {
+				r.httpSrv.Close() // requests still running past the timeout
+			}
 			if s.httpLn != nil {
 				s.httpLn.Close() // never served when start failed
 			}
