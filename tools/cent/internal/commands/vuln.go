@@ -40,7 +40,8 @@ package that is imported but whose vulnerable functions are never called, is
 not reported.
 
 Choose the projects by name, with --all, or with --affected --base REF (the
-projects a change affects, computed as cent affected does).
+projects a change affects, computed as cent affected does; --head changes
+which projects are chosen, while the scan reads the checked-out tree).
 
 The database is the public Go vulnerability database unless --db (or
 $` + envVulnDB + `) names another: an https URL, or a local directory in the same
