@@ -136,12 +136,13 @@ func NewApp(ws Workspace, o AppOptions) (*Result, error) {
 // imageRepoRE is the chart schema's pattern for image.repository.
 var imageRepoRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?$`)
 
-// typeDocs describe each library type in its package doc.
+// typeDocs describe each library type in its package doc, wrapped as
+// comment lines.
 var typeDocs = map[string]string{
-	"feature":     "A feature library holds use cases; it may import feature, ui, data-access and util libraries.",
-	"ui":          "A ui library renders what users and clients see (HTTP responses, templates); it may import ui and util libraries.",
-	"data-access": "A data-access library talks to a database or another service; it may import data-access and util libraries.",
-	"util":        "A util library holds small, pure helpers; it may import util libraries only.",
+	"feature":     "A feature library holds use cases; it may import feature, ui, data-access\n// and util libraries.",
+	"ui":          "A ui library renders what users and clients see (HTTP responses,\n// templates); it may import ui and util libraries.",
+	"data-access": "A data-access library talks to a database or another service; it may\n// import data-access and util libraries.",
+	"util":        "A util library holds small, pure helpers; it may import util libraries\n// only.",
 }
 
 // NewLib writes a new library. Errors wrap ErrInvalidName or ErrExists when

@@ -86,7 +86,7 @@ func TestNewLibFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(src), "\npackage taxrates\n") || !strings.Contains(string(src), typeDocs[typ]) {
+		if !strings.Contains(string(src), "\npackage taxrates\n") || !strings.Contains(string(src), "\n// "+typeDocs[typ]+"\n") {
 			t.Errorf("%s:\n%s", dir, src)
 		}
 	}
