@@ -424,13 +424,17 @@ func (o *imageOptions) buildCached(cmd *cobra.Command, g *globalOptions, ws *wor
 	return out, nil
 }
 
+// imageInputs are the default inputs of the image target: the app's
+// production files but its deploy values (CI writes the pushed digest there,
+// which must not make a new image), and its dependencies' production files.
+var imageInputs = []string{"production", "!{projectRoot}/deploy/**", "^production"}
+
 // imageTarget is the image target of p: inputs, dependencies, env and
 // cache setting from the project's own "image" target when it has one (in
-// cent.yaml targetDefaults or project.yaml), else the app's production
-// inputs and those of its dependencies; the command and the output are
-// always cent image's.
+// cent.yaml targetDefaults or project.yaml), else imageInputs; the command
+// and the output are always cent image's.
 func imageTarget(p *workspace.Project, command string) workspace.Target {
-	t := workspace.Target{Inputs: []string{"production", "^production"}}
+	t := workspace.Target{Inputs: imageInputs}
 	if own, ok := p.Targets[image.TargetName]; ok {
 		if own.Inputs != nil {
 			t.Inputs = own.Inputs

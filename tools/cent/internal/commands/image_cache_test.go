@@ -163,6 +163,19 @@ func TestImageCache(t *testing.T) {
 		t.Errorf("--all built %v", got)
 	}
 
+	// Pinning a digest in the deploy values (what CI does after a push)
+	// does not make a new image.
+	if err := os.MkdirAll(filepath.Join(dir, "apps/hello/deploy"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "apps/hello/deploy/values.yaml"), []byte("image: {repository: r/hello, digest: "+all["hello"].Digest+"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, _ = cent(t, dir, 0, append([]string{"image", "hello", "--platform", "linux/amd64", "--dry-run"}, cacheFlags...)...)
+	if !strings.Contains(plan, "hello:image  hit") {
+		t.Errorf("a deploy values change is a miss:\n%s", plan)
+	}
+
 	// project.yaml may widen the image target's inputs.
 	if err := os.WriteFile(filepath.Join(dir, "apps/bye/project.yaml"), []byte("tags: [team:ops]\ntargets:\n  image:\n    inputs: [production, \"^production\", \"{workspaceRoot}/VERSION\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
