@@ -150,7 +150,7 @@ func TestNewAppZeroEdits(t *testing.T) {
 	checkBillingDeployment(t, res[0].Manifests)
 
 	// The generated test: the service starts in process and answers.
-	out = goCmd(t, dir, "test", "-count=1", "-v", "./apps/billing", "./libs/billing/...")
+	out = goCmd(t, dir, "test", "-race", "-count=1", "-v", "./apps/billing", "./libs/billing/...")
 	for _, want := range []string{"--- PASS: TestService", "--- PASS: TestName"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("go test output lacks %q:\n%s", want, out)
