@@ -11,9 +11,11 @@
 # (CA certificates, nonroot user 65532, /tmp), run as 65532:65532.
 # A pruned context (`cent prune APP --out DIR`) builds with the same file.
 
-ARG GO_VERSION=1.26.8
+# The Go image is written out in each stage (no ARG in FROM) so that
+# dependency update bots can read and bump it; a test keeps it on go.mod's
+# go version.
 
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
 WORKDIR /src
 # Modules first: this layer stays cached until go.mod or go.sum change.
 COPY go.mod go.sum ./
@@ -32,7 +34,7 @@ RUN --mount=type=cache,target=/go/pkg/mod,id=gomodcache \
 
 # The runtime filesystem: CA certificates (from the Go image, which ships
 # them), the nonroot user and /tmp.
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS rootfs
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS rootfs
 RUN mkdir -p /rootfs/etc/ssl/certs /rootfs/tmp /rootfs/home/nonroot /rootfs/app && \
     cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ca-certificates.crt && \
     printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > /rootfs/etc/passwd && \
