@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/centuria/centuria/deploy/observability"
 	"github.com/centuria/centuria/internal/testenv"
+	"github.com/centuria/centuria/libs/platform/telemetry"
 	"github.com/centuria/centuria/tools/devstack/internal/commands"
 	"github.com/centuria/centuria/tools/devstack/internal/demo"
 	"github.com/centuria/centuria/tools/devstack/internal/otlpsink"
@@ -150,6 +152,29 @@ func TestPlatformEndToEnd(t *testing.T) {
 	if soldOut.Order.Reason != "out_of_stock" || declined.Order.Reason != "payment_failed" {
 		t.Errorf("reasons: out of stock %q, declined %q; want out_of_stock and payment_failed", soldOut.Order.Reason, declined.Order.Reason)
 	}
+	// The admin routes reach payments and notifications.
+	for _, c := range []struct {
+		r      demo.Result
+		status string // payment status; "" for none
+		kind   string
+	}{{happy, "captured", "order_confirmed"}, {soldOut, "", "order_cancelled"}, {declined, "failed", "order_cancelled"}} {
+		pay, err := p.client.Payment(ctx, c.r.Order.ID)
+		switch {
+		case c.status == "" && !errors.Is(err, demo.ErrStatus):
+			t.Errorf("%s: payment %v, %v; want 404", c.r.Case.Name, pay, err)
+		case c.status != "" && (err != nil || pay["status"] != c.status):
+			t.Errorf("%s: payment %v, %v; want status %s", c.r.Case.Name, pay, err, c.status)
+		}
+		ns, err := p.client.Notifications(ctx, c.r.Order.ID)
+		if err != nil || len(ns) != 1 || ns[0]["kind"] != c.kind {
+			t.Errorf("%s: notifications %v, %v; want one %s", c.r.Case.Name, ns, err, c.kind)
+		}
+	}
+
+	// Every metric the dashboards query is emitted, and each service serves
+	// HTTP, consumes events and has a pool (checked before any process
+	// restarts with fresh counters).
+	p.checkMetrics(ctx)
 
 	// 2. Orders keep flowing while inventory, then payments, is killed
 	// with SIGKILL and restarted: more orders for one SKU than it has in
@@ -256,10 +281,7 @@ func TestPlatformEndToEnd(t *testing.T) {
 	// 4. One trace from the gateway to the notification.
 	p.checkTrace(ctx, happy.TraceID)
 
-	// 5. Every metric the dashboards query is emitted.
-	p.checkMetrics(ctx)
-
-	// 6. `devstack demo` finds the platform through the state file.
+	// 5. `devstack demo` finds the platform through the state file.
 	statePath := filepath.Join(t.TempDir(), "state.json")
 	testenv.Must(t, stack.WriteState(statePath, p.s.State("customer-e2e", p.client.Token)), "state file")
 	var out strings.Builder
@@ -272,7 +294,7 @@ func TestPlatformEndToEnd(t *testing.T) {
 		}
 	}
 
-	// 7. A process that dies on its own is reported with its last lines.
+	// 6. A process that dies on its own is reported with its last lines.
 	stopWatching()
 	stopWatching = nil
 	testenv.Must(t, syscall.Kill(p.s.Pid("notifications"), syscall.SIGKILL), "killing notifications")
@@ -540,6 +562,14 @@ func (p *platform) checkMetrics(ctx context.Context) {
 			emitted[metric] = append(emitted[metric], name)
 		}
 		resp.Body.Close()
+	}
+	// Every service serves HTTP, consumes events and has a pool.
+	for _, svc := range stack.Services {
+		for _, n := range []string{telemetry.MetricHTTPServerDuration + "_count", telemetry.MetricMessagingProcessDuration + "_count", telemetry.MetricDBPoolConnections} {
+			if !slices.Contains(emitted[n], svc) {
+				t.Errorf("%s does not emit %s", svc, n)
+			}
+		}
 	}
 	var missing []string
 	for _, n := range names {
