@@ -165,7 +165,15 @@ func TestPlatformEndToEnd(t *testing.T) {
 		case c.status != "" && (err != nil || pay["status"] != c.status):
 			t.Errorf("%s: payment %v, %v; want status %s", c.r.Case.Name, pay, err, c.status)
 		}
-		ns, err := p.client.Notifications(ctx, c.r.Order.ID)
+		// The notification follows the order's final state.
+		var ns []map[string]any
+		err = eventually(ctx, 30*time.Second, func() error {
+			var err error
+			if ns, err = p.client.Notifications(ctx, c.r.Order.ID); err == nil && len(ns) == 0 {
+				err = errors.New("none yet")
+			}
+			return err
+		})
 		if err != nil || len(ns) != 1 || ns[0]["kind"] != c.kind {
 			t.Errorf("%s: notifications %v, %v; want one %s", c.r.Case.Name, ns, err, c.kind)
 		}
@@ -308,6 +316,19 @@ func TestPlatformEndToEnd(t *testing.T) {
 	}
 }
 
+// eventually calls f until it returns nil or timeout passes, and returns
+// its last error.
+func eventually(ctx context.Context, timeout time.Duration, f func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // db opens a superuser connection to one service's database.
 func (p *platform) db(ctx context.Context, service string) *pgx.Conn {
 	p.t.Helper()
@@ -355,10 +376,18 @@ func (p *platform) checkDatabases(ctx context.Context, all []demo.ID, happy, sol
 		{loadSKU, 0, loadStock},
 		{demo.InStockSKU, demo.InStockAmount - 2, 2}, // the happy order's 2; the declined order's 1 came back
 	} {
-		st, err := p.client.GetStock(ctx, c.sku)
-		testenv.Must(t, err, "stock of %s", c.sku)
-		if st.Available != c.available || st.Reserved != c.reserved {
-			t.Errorf("stock of %s: %d available, %d reserved; want %d and %d", c.sku, st.Available, st.Reserved, c.available, c.reserved)
+		// A release runs beside the cancellation, so it may lag the
+		// order's final state a little.
+		var st demo.Stock
+		err := eventually(ctx, 30*time.Second, func() error {
+			var err error
+			if st, err = p.client.GetStock(ctx, c.sku); err == nil && (st.Available != c.available || st.Reserved != c.reserved) {
+				err = errors.New("not yet")
+			}
+			return err
+		})
+		if err != nil {
+			t.Errorf("stock of %s: %d available, %d reserved; want %d and %d (%v)", c.sku, st.Available, st.Reserved, c.available, c.reserved, err)
 		}
 	}
 	inv := p.db(ctx, "inventory")
@@ -410,16 +439,32 @@ func (p *platform) checkDatabases(ctx context.Context, all []demo.ID, happy, sol
 
 	// notifications: exactly one per order.
 	nt := p.db(ctx, "notifications")
-	rows, err = nt.Query(ctx, `SELECT order_id::text, count(*) FROM notifications WHERE order_id::text = ANY($1) GROUP BY order_id`, ids)
-	testenv.Must(t, err, "notifications")
 	seen := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		testenv.Must(t, rows.Scan(&id, &n), "notifications row")
-		seen[id] = n
+	err = eventually(ctx, 30*time.Second, func() error {
+		rows, err := nt.Query(ctx, `SELECT order_id::text, count(*) FROM notifications WHERE order_id::text = ANY($1) GROUP BY order_id`, ids)
+		if err != nil {
+			return err
+		}
+		seen = map[string]int{}
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				return err
+			}
+			seen[id] = n
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(seen) < len(ids) {
+			return fmt.Errorf("notifications for %d of %d orders so far", len(seen), len(ids))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("notifications database: %v", err)
 	}
-	testenv.Must(t, rows.Err(), "notifications")
 	for _, id := range ids {
 		if seen[id] != 1 {
 			t.Errorf("notifications database: %d notifications for order %s, want exactly 1", seen[id], id)
