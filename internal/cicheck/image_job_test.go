@@ -137,6 +137,7 @@ func TestCIImageJob(t *testing.T) {
 	}
 	for _, want := range []string{
 		`cent" deploy set-image "$app" --digest "$digest"`,
+		`cent" deploy preview`,
 		"github-actions[bot]",
 		"git commit",
 		"git push origin HEAD:main",
@@ -145,6 +146,9 @@ func TestCIImageJob(t *testing.T) {
 		if !strings.Contains(script, want) {
 			t.Errorf("image job script lacks %q", want)
 		}
+	}
+	if i, j := strings.Index(script, "deploy preview"), strings.Index(script, "git commit"); i < 0 || j < 0 || i > j {
+		t.Error("image job must render every Application (cent deploy preview) before committing the pinned digests")
 	}
 	checkout := false
 	for _, s := range img.Steps {
