@@ -357,3 +357,85 @@ func TestJWKSBackgroundRefresh(t *testing.T) {
 		t.Fatal("not marked loaded")
 	}
 }
+
+// TestCachedTokenOfReplacedKeyRejected: a kid that comes back with other
+// key material (rotation reusing the kid) must not validate cached tokens
+// signed with the old key, and tokens of the new key verify.
+func TestCachedTokenOfReplacedKeyRejected(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	old := f.srv.Sign(t, "rsa1", f.claims(nil))
+	if _, err := f.v.Verify(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	// An unchanged key set keeps cached entries valid across refreshes.
+	if err := f.jwks.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Verify(ctx, old); err != nil {
+		t.Fatalf("cached token rejected after a refresh that changed nothing: %v", err)
+	}
+	f.srv.AddRSA(t, "rsa1") // same kid, new key
+	if err := f.jwks.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Verify(ctx, old); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("token signed with the replaced key accepted: %v", err)
+	}
+	if _, err := f.v.Verify(ctx, f.srv.Sign(t, "rsa1", f.claims(nil))); err != nil {
+		t.Fatalf("token of the new key: %v", err)
+	}
+}
+
+// TestCachedTokenNotBeforeAndRemovedKey: a token not valid yet is never
+// cached as valid, and a cached token stops verifying when its key leaves
+// the key set even though it has not expired.
+func TestCachedTokenNotBeforeAndRemovedKey(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	early := f.srv.Sign(t, "rsa1", f.claims(map[string]any{"nbf": f.clk.now().Add(5 * time.Minute).Unix()}))
+	for i := 0; i < 2; i++ {
+		if _, err := f.v.Verify(ctx, early); !errors.Is(err, auth.ErrInvalidToken) {
+			t.Fatalf("attempt %d: token before nbf accepted: %v", i, err)
+		}
+	}
+	f.clk.add(5 * time.Minute)
+	if _, err := f.v.Verify(ctx, early); err != nil {
+		t.Fatalf("token after nbf: %v", err)
+	}
+	f.srv.AddRSA(t, "rsa2")
+	f.srv.Remove("rsa1")
+	if err := f.jwks.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Verify(ctx, early); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("cached token of a removed key accepted: %v", err)
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	srv := jwkstest.New(b)
+	srv.AddRSA(b, "k")
+	j := auth.NewJWKS(srv.URL(), auth.JWKSOptions{})
+	if err := j.Refresh(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	tok := srv.Sign(b, "k", jwt.MapClaims{"iss": iss, "aud": aud, "sub": "bob", "exp": time.Now().Add(time.Hour).Unix()})
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"cached", 0}, {"uncached", -1}} {
+		b.Run(c.name, func(b *testing.B) {
+			v := auth.NewVerifier(j, auth.VerifierOptions{Issuer: iss, Audience: []string{aud}, Algorithms: []string{"RS256"}, CacheSize: c.size})
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := v.Verify(context.Background(), tok); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

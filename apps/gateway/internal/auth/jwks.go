@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -24,7 +25,14 @@ import (
 type publicKey struct {
 	key any    // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
 	alg string // the JWK's own "alg", empty when absent
+	// serial identifies this key material: it is kept across refreshes
+	// while the kid maps to an equal key and alg, and is new otherwise, so
+	// a cached verification can tell whether its key is still the same.
+	serial uint64
 }
+
+// keySerials numbers key material process-wide.
+var keySerials atomic.Uint64
 
 type keySet map[string]publicKey
 
@@ -110,6 +118,15 @@ func (j *JWKS) Refresh(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
+		old := *j.keys.Load()
+		for kid, k := range ks {
+			if o, ok := old[kid]; ok && o.alg == k.alg && sameKey(o.key, k.key) {
+				k.serial = o.serial
+			} else {
+				k.serial = keySerials.Add(1)
+			}
+			ks[kid] = k
+		}
 		j.keys.Store(&ks)
 		j.gen.Add(1)
 		return nil, nil
@@ -166,10 +183,17 @@ func (j *JWKS) lookup(ctx context.Context, kid string) (publicKey, bool) {
 	return k, ok
 }
 
-// has reports whether kid is in the current key set, without fetching.
-func (j *JWKS) has(kid string) bool {
-	_, ok := (*j.keys.Load())[kid]
-	return ok
+// current reports whether kid maps to the key material with serial in the
+// current key set, without fetching.
+func (j *JWKS) current(kid string, serial uint64) bool {
+	k, ok := (*j.keys.Load())[kid]
+	return ok && k.serial == serial
+}
+
+// sameKey reports whether two parsed public keys are equal.
+func sameKey(a, b any) bool {
+	e, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && e.Equal(b)
 }
 
 type jwk struct {

@@ -5,12 +5,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -46,15 +46,7 @@ type Verifier struct {
 	forward []ClaimHeader
 	now     func() time.Time
 
-	mu    sync.RWMutex
-	cache map[string]cachedToken
-	max   int
-}
-
-type cachedToken struct {
-	id  *Identity
-	exp time.Time
-	kid string
+	cache *tokenCache // nil when disabled
 }
 
 // NewVerifier returns a Verifier using the keys of jwks.
@@ -78,22 +70,28 @@ func NewVerifier(jwks *JWKS, o VerifierOptions) *Verifier {
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(o.Now),
 	}
-	return &Verifier{jwks: jwks, parser: jwt.NewParser(opts...), algs: algs, forward: o.Forward, now: o.Now,
-		cache: map[string]cachedToken{}, max: o.CacheSize}
+	v := &Verifier{jwks: jwks, parser: jwt.NewParser(opts...), algs: algs, forward: o.Forward, now: o.Now}
+	if o.CacheSize > 0 {
+		v.cache = newTokenCache(o.CacheSize)
+	}
+	return v
 }
 
 // Verify checks token and returns the caller's identity. Errors wrap
 // ErrInvalidToken.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) {
-	if v.max > 0 {
-		v.mu.RLock()
-		c, ok := v.cache[token]
-		v.mu.RUnlock()
-		if ok && v.now().Before(c.exp) && v.jwks.has(c.kid) {
-			return c.id, nil
+	var sum [sha256.Size]byte
+	if v.cache != nil {
+		sum = tokenSum(token)
+		if c, ok := v.cache.get(&sum); ok {
+			if v.now().Before(c.exp) && v.jwks.current(c.kid, c.serial) {
+				return c.id, nil
+			}
+			v.cache.drop(&sum)
 		}
 	}
 	var kid string
+	var serial uint64
 	claims := jwt.MapClaims{}
 	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		k, _ := t.Header["kid"].(string)
@@ -114,7 +112,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 		if !keyFits(pk.key, alg) {
 			return nil, fmt.Errorf("key %q cannot verify %s", k, alg)
 		}
-		kid = k
+		kid, serial = k, pk.serial
 		return pk.key, nil
 	})
 	if err != nil {
@@ -127,16 +125,23 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Identity, error) 
 			id.Headers = append(id.Headers, [2]string{f.Header, s})
 		}
 	}
-	if v.max > 0 {
-		exp, _ := claims.GetExpirationTime()
-		v.mu.Lock()
-		if len(v.cache) >= v.max {
-			clear(v.cache)
+	if v.cache != nil {
+		// Cached until the token's own exp (no leeway), and only while kid
+		// maps to the key that verified it.
+		if exp, _ := claims.GetExpirationTime(); exp != nil {
+			v.cache.put(&sum, cachedToken{id: id, exp: exp.Time, kid: kid, serial: serial}, v.now())
 		}
-		v.cache[token] = cachedToken{id: id, exp: exp.Time, kid: kid}
-		v.mu.Unlock()
 	}
 	return id, nil
+}
+
+// tokenSum hashes token without a heap copy for tokens of up to 4 KiB.
+func tokenSum(token string) [sha256.Size]byte {
+	var buf [4 << 10]byte
+	if len(token) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], token...))
+	}
+	return sha256.Sum256([]byte(token))
 }
 
 // keyFits reports whether key's type belongs to the algorithm's family, so
