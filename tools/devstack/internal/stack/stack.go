@@ -177,46 +177,50 @@ func (o *Options) applyDefaults() error {
 // Start builds (unless Options.Binaries is set) and starts the platform and
 // returns once every process is ready. On error everything started so far
 // is stopped again.
-func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := o.applyDefaults(); err != nil {
 		return nil, err
 	}
 	s := &Stack{opts: o, group: supervisor.New(o.Sink), Endpoints: map[string]Endpoint{}}
-	defer func() {
-		if err != nil {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-			defer cancel()
-			_ = s.Stop(sctx)
-		}
-	}()
+	if err := s.start(ctx); err != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		_ = s.Stop(sctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) start(ctx context.Context) error {
+	o := s.opts
 	if s.opts.WorkDir == "" {
 		d, err := os.MkdirTemp("", "centuria-devstack-")
 		if err != nil {
-			return s, fmt.Errorf("work directory: %w", err)
+			return fmt.Errorf("work directory: %w", err)
 		}
 		s.opts.WorkDir, s.ownedWork = d, true
 	}
 	bins, err := s.binaries(ctx)
 	if err != nil {
-		return s, err
+		return err
 	}
 	if err := ensurePostgres(ctx, o.PostgresAdminURL, o.System, o.Log); err != nil {
-		return s, err
+		return err
 	}
 	dbs, err := provision(ctx, o.PostgresAdminURL, o.DatabasePrefix, Services)
 	if err != nil {
-		return s, fmt.Errorf("provisioning databases: %w", err)
+		return fmt.Errorf("provisioning databases: %w", err)
 	}
 	if err := s.connectNATS(ctx); err != nil {
-		return s, err
+		return err
 	}
 	s.connectRedis(ctx)
 	if s.issuer, err = tokens.NewIssuer(o.Host); err != nil {
-		return s, err
+		return err
 	}
 	secret, digest, err := tokens.NewAPIKey()
 	if err != nil {
-		return s, err
+		return err
 	}
 	s.APIKey = secret
 
@@ -224,25 +228,25 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	for _, name := range Services {
 		ep, err := s.endpoint()
 		if err != nil {
-			return s, err
+			return err
 		}
 		ep.DatabaseURL = dbs[name]
 		s.Endpoints[name] = ep
 		spec := supervisor.Spec{Name: name, Path: bins[name], Env: s.serviceEnv(name, ep)}
 		p, err := s.group.Start(spec)
 		if err != nil {
-			return s, err
+			return err
 		}
 		fmt.Fprintf(o.Log, "devstack: started %s (pid %d) on %s, admin %s\n", name, p.Pid(), ep.HTTP, ep.Admin)
 		g.Go(func() error { return waitReady(gctx, p, name, "http://"+ep.Admin+"/readyz", o.ReadyTimeout) })
 	}
 	if err := g.Wait(); err != nil {
-		return s, err
+		return err
 	}
 	if err := s.startGateway(ctx, bins[Gateway], digest); err != nil {
-		return s, err
+		return err
 	}
-	return s, nil
+	return nil
 }
 
 func (s *Stack) binaries(ctx context.Context) (map[string]string, error) {
