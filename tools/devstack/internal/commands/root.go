@@ -44,6 +44,7 @@ var errReported = errors.New("failed")
 // platformOptions are the flags that choose how the platform is started.
 type platformOptions struct {
 	PostgresAdminURL string
+	DatabasePrefix   string
 	NATSURL          string
 	RedisAddr        string
 	GatewayAddr      string
@@ -62,6 +63,7 @@ func addPlatformFlags(cmd *cobra.Command, o *platformOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.PostgresAdminURL, "postgres-admin-url", envOr(stack.EnvPostgresAdminURL, stack.DefaultPostgresAdminURL),
 		"PostgreSQL superuser `URL` used to create each service's database and role ($"+stack.EnvPostgresAdminURL+")")
+	f.StringVar(&o.DatabasePrefix, "database-prefix", "", "put this `prefix` before each service's database and role name (several platforms on one server)")
 	f.StringVar(&o.NATSURL, "nats-url", os.Getenv(stack.EnvNATSURL),
 		"NATS `URL`; empty: "+stack.DefaultNATSURL+" when it answers, else an embedded server; \"embedded\" forces it ($"+stack.EnvNATSURL+")")
 	f.StringVar(&o.RedisAddr, "redis-addr", os.Getenv(stack.EnvRedisAddr),
@@ -120,6 +122,7 @@ func (o *platformOptions) stackOptions(stdout, stderr io.Writer, quiet bool) (st
 		BinDir:              o.BinDir,
 		GatewayAddr:         o.GatewayAddr,
 		PostgresAdminURL:    o.PostgresAdminURL,
+		DatabasePrefix:      o.DatabasePrefix,
 		NATSURL:             o.NATSURL,
 		RedisAddr:           o.RedisAddr,
 		OTLPEndpoint:        o.OTLPEndpoint,

@@ -247,18 +247,7 @@ func (s *syncBuf) String() string {
 func dropDatabases(t *testing.T, admin, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Logf("dropping databases: %v", err)
-		return
-	}
-	defer c.Close(ctx)
-	for _, s := range Services {
-		id := pgx.Identifier{prefix + s}.Sanitize()
-		for _, q := range []string{"DROP DATABASE IF EXISTS " + id + " WITH (FORCE)", "DROP ROLE IF EXISTS " + id} {
-			if _, err := c.Exec(ctx, q); err != nil {
-				t.Logf("%s: %v", q, err)
-			}
-		}
+	if err := DropDatabases(ctx, admin, prefix); err != nil {
+		t.Logf("cleanup: %v", err)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/centuria/centuria/libs/platform/postgres"
 )
 
@@ -167,4 +169,30 @@ func provision(ctx context.Context, adminURL, prefix string, services []string) 
 		urls[s] = u
 	}
 	return urls, nil
+}
+
+// DropDatabases removes the databases and login roles that Start
+// provisioned with prefix (disconnecting their sessions). It is for
+// throw-away platforms such as tests; the errors are joined.
+func DropDatabases(ctx context.Context, adminURL, prefix string) error {
+	c, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("dropping databases: %w", err)
+	}
+	defer c.Close(ctx)
+	var errs []error
+	for _, s := range Services {
+		name, err := postgres.Identifier(prefix + s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		id := pgx.Identifier{name}.Sanitize()
+		for _, q := range []string{"DROP DATABASE IF EXISTS " + id + " WITH (FORCE)", "DROP ROLE IF EXISTS " + id} {
+			if _, err := c.Exec(ctx, q); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", q, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
