@@ -113,7 +113,8 @@ func startPlatform(t *testing.T) *platform {
 	return p
 }
 
-// crashes fails the test for every process that died on its own.
+// watchCrashes fails the test for every process that dies on its own,
+// until the returned function is called.
 func (p *platform) watchCrashes() (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
