@@ -157,6 +157,7 @@ func (g *Gateway) Apply(ctx context.Context, cfg *config.Config) error {
 	g.log.Info("configuration active", "version", v, "hash", cfg.Hash, "routes", len(cfg.Routes))
 	if old != nil {
 		time.AfterFunc(g.grace, func() {
+			old.closeLimiters()
 			if oldTable != nil {
 				oldTable.Close()
 			}
@@ -319,6 +320,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.stop()
 	g.mu.Lock()
 	if cur := g.cur.Load(); cur != nil {
+		cur.closeLimiters()
 		cur.table.Close()
 		if cur.redis != nil {
 			cur.redis.close()
