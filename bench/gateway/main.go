@@ -46,7 +46,7 @@ func main() {
 	flag.BoolVar(&o.halfLoad, "half-load", true, "measure p99 at half of the gateway's peak rate")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
 	flag.BoolVar(&o.accuracy, "accuracy", true, "measure the distributed limit across three replicas")
-	flag.StringVar(&o.profile, "profile", "", "instead of measuring, write a CPU profile of the gateway under wrk on this target (plain or jwt) to profile-<target>.pprof")
+	flag.StringVar(&o.profile, "profile", "", "instead of measuring, write a CPU profile of the gateway under wrk on this target (plain, jwt, lease or sync) to profile-<target>.pprof")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -114,13 +114,14 @@ func run(ctx context.Context, o options) error {
 		for _, v := range []struct {
 			backend string
 			lease   int
-		}{{"redis", 0}, {"redis", 10}, {"local", 0}} {
+			sync    time.Duration
+		}{{"redis", 0, 0}, {"redis", 10, 0}, {"redis", 0, 50 * time.Millisecond}, {"local", 0, 0}} {
 			backend := v.backend
-			a, err := measureAccuracy(ctx, o, env, backend, v.lease, 1000, 100)
+			a, err := measureAccuracy(ctx, o, env, backend, v.lease, v.sync, 1000, 100)
 			if err != nil {
 				return fmt.Errorf("accuracy (%s): %w", backend, err)
 			}
-			fmt.Printf("accuracy %-5s lease %2d  allowed %d of %d, limit allows %.0f (%+.1f%%)\n", backend, v.lease, a.allowed, a.total, a.expected,
+			fmt.Printf("accuracy %-5s lease %2d sync %-5s  allowed %d of %d, limit allows %.0f (%+.1f%%)\n", backend, v.lease, v.sync, a.allowed, a.total, a.expected,
 				100*(float64(a.allowed)-a.expected)/a.expected)
 			accs = append(accs, a)
 		}
@@ -159,7 +160,7 @@ func render(o options, env *environment, targets []target, peak, half map[string
 	fmt.Fprintf(&b, "`go run ./bench/gateway` — %s, %d cores, wrk -t%d -c%d, %d rounds of %s per target in alternating order, medians.\n",
 		env.info, env.cpus, o.threads, o.conns, o.rounds, o.duration)
 	fmt.Fprintf(&b, "Upstream: nginx returning a 20-byte body. nginx proxy: upstream keepalive, keepalive_requests raised, no access log.\n")
-	fmt.Fprintf(&b, "Gateway: access log off, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint (verified tokens are cached) and takes one Redis GCRA call per request (concurrent calls pipelined); `lease` takes 50 tokens per Redis call.\n\n")
+	fmt.Fprintf(&b, "Gateway: access log off, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint (verified tokens are cached) and takes one Redis GCRA call per request (concurrent calls pipelined); `lease` takes 50 tokens per Redis call; `sync` decides locally and settles with Redis every 50ms (`sync_interval`).\n\n")
 	fmt.Fprintf(&b, "Load average (1 min) when the report was written: %s. CPU/req is the CPU time of the serving process (nginx: master and workers; direct: the upstream) divided by the requests of that run: unlike req/s it hardly depends on what else the machine runs.\n\n", loadAvg())
 	fmt.Fprintf(&b, "| target | req/s (median) | ratio to nginx | p50 | p99 | CPU/req | CPU/req vs nginx | rounds req/s |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, t := range targets {
@@ -186,9 +187,9 @@ func render(o options, env *environment, targets []target, peak, half map[string
 	if len(accs) > 0 {
 		fmt.Fprintf(&b, "\nDistributed limit: three gateway replicas (separate processes), each loaded by its own wrk (-t1 -c16, %s) at the same time, one tenant, limit %d/s with burst %d.\n\n",
 			o.duration, accs[0].rate, accs[0].burst)
-		fmt.Fprintf(&b, "| backend | lease | requests | allowed | limit allows | deviation |\n|---|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(&b, "| backend | lease | sync_interval | requests | allowed | limit allows | deviation |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, a := range accs {
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.0f | %+.1f%% |\n", a.backend, a.lease, a.total, a.allowed, a.expected, 100*(float64(a.allowed)-a.expected)/a.expected)
+			fmt.Fprintf(&b, "| %s | %d | %s | %d | %d | %.0f | %+.1f%% |\n", a.backend, a.lease, a.sync, a.total, a.allowed, a.expected, 100*(float64(a.allowed)-a.expected)/a.expected)
 		}
 		fmt.Fprintf(&b, "\n`local` is one bucket per replica, shown for contrast (about 3× the limit).\n")
 	}
@@ -206,6 +207,8 @@ func profile(ctx context.Context, o options, env *environment, targets []target)
 		t = targets[3]
 	case "lease":
 		t = targets[4]
+	case "sync":
+		t = targets[5]
 	}
 	done := make(chan error, 1)
 	go func() {
