@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -137,6 +138,8 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	if err != nil {
 		return err
 	}
+	// git and go env run while the graph is built.
+	inputs := prefetchKeyInputs(ctx, ws.Root)
 	names, gr, err := o.selectProjects(cmd, ws)
 	if err != nil {
 		return err
@@ -160,7 +163,7 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 		fmt.Fprintln(cmd.ErrOrStderr(), "cent: no project to run")
 		return nil
 	}
-	plan, err := planWithKeys(ctx, gr, task.PlanOptions{Targets: o.Targets, Projects: selected})
+	plan, err := planWithInputs(ctx, gr, task.PlanOptions{Targets: o.Targets, Projects: selected}, inputs)
 	if err != nil {
 		return err
 	}
@@ -201,15 +204,17 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 
 // planWithKeys plans the tasks and computes their keys.
 func planWithKeys(ctx context.Context, gr *graph.Graph, po task.PlanOptions) (*task.Plan, error) {
+	return planWithInputs(ctx, gr, po, prefetchKeyInputs(ctx, gr.Workspace.Root))
+}
+
+// planWithInputs is planWithKeys with the file ids and go env settings
+// already being read.
+func planWithInputs(ctx context.Context, gr *graph.Graph, po task.PlanOptions, in *keyInputs) (*task.Plan, error) {
 	plan, err := task.NewPlan(gr, po)
 	if err != nil {
 		return nil, err
 	}
-	files, err := task.NewFileHasher(ctx, gr.Workspace.Root)
-	if err != nil {
-		return nil, err
-	}
-	goEnv, err := task.GoEnv(ctx, gr.Workspace.Root)
+	files, goEnv, err := in.wait()
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +223,47 @@ func planWithKeys(ctx context.Context, gr *graph.Graph, po task.PlanOptions) (*t
 		return nil, err
 	}
 	return plan, nil
+}
+
+// keyInputs are the parts of task keys read from outside processes (git
+// for file ids, the go command for its settings), started early so they
+// overlap with loading the graph.
+type keyInputs struct {
+	done     chan struct{}
+	files    *task.FileHasher
+	goEnv    map[string]string
+	filesErr error
+	goEnvErr error
+}
+
+func prefetchKeyInputs(ctx context.Context, root string) *keyInputs {
+	in := &keyInputs{done: make(chan struct{})}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		in.files, in.filesErr = task.NewFileHasher(ctx, root)
+	}()
+	go func() {
+		defer wg.Done()
+		in.goEnv, in.goEnvErr = task.GoEnv(ctx, root)
+	}()
+	go func() {
+		wg.Wait()
+		close(in.done)
+	}()
+	return in
+}
+
+func (in *keyInputs) wait() (*task.FileHasher, map[string]string, error) {
+	<-in.done
+	if in.filesErr != nil {
+		return nil, nil, in.filesErr
+	}
+	if in.goEnvErr != nil {
+		return nil, nil, in.goEnvErr
+	}
+	return in.files, in.goEnv, nil
 }
 
 // noteWriter prints each write as a line through a task printer.

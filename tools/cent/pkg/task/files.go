@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // FileHasher gives every candidate input file of a workspace a content id:
@@ -73,12 +75,22 @@ func (h *FileHasher) git(ctx context.Context, args ...string) ([]byte, error) {
 }
 
 func (h *FileHasher) fromGit(ctx context.Context) error {
-	staged, err := h.git(ctx, "ls-files", "-s", "-z", "--full-name", "--", ".")
-	if err != nil {
-		return err
+	// Four independent listings; each git process reads the index and the
+	// last two stat or walk the tree, so they run side by side.
+	var staged, prefix, modified, untracked []byte
+	g, gctx := errgroup.WithContext(ctx)
+	list := func(out *[]byte, args ...string) {
+		g.Go(func() error {
+			b, err := h.git(gctx, args...)
+			*out = b
+			return err
+		})
 	}
-	prefix, err := h.git(ctx, "rev-parse", "--show-prefix")
-	if err != nil {
+	list(&staged, "ls-files", "-s", "-z", "--full-name", "--", ".")
+	list(&prefix, "rev-parse", "--show-prefix")
+	list(&modified, "ls-files", "-m", "-d", "-z", "--", ".")
+	list(&untracked, "ls-files", "-o", "--exclude-standard", "-z", "--", ".")
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	pre := strings.TrimSpace(string(prefix))
@@ -100,18 +112,10 @@ func (h *FileHasher) fromGit(ctx context.Context) error {
 		h.ids[rel] = f[1]
 		h.files = append(h.files, rel)
 	}
-	modified, err := h.git(ctx, "ls-files", "-m", "-d", "-z", "--", ".")
-	if err != nil {
-		return err
-	}
 	for _, p := range strings.Split(string(modified), "\x00") {
 		if p != "" {
 			h.dirty[p] = true
 		}
-	}
-	untracked, err := h.git(ctx, "ls-files", "-o", "--exclude-standard", "-z", "--", ".")
-	if err != nil {
-		return err
 	}
 	for _, p := range strings.Split(string(untracked), "\x00") {
 		if p != "" {
