@@ -19,6 +19,7 @@ import (
 	"github.com/centuria/centuria/apps/gateway/internal/auth"
 	"github.com/centuria/centuria/apps/gateway/internal/config"
 	"github.com/centuria/centuria/apps/gateway/internal/gateway"
+	"github.com/centuria/centuria/apps/gateway/internal/logbuf"
 )
 
 // Options are the gateway's flags.
@@ -87,7 +88,13 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) in
 		_ = lvl.UnmarshalText([]byte(cfg.Log.Level))
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
-	access := slog.New(slog.NewJSONHandler(stdout, nil))
+	accessOut := stdout
+	if cfg.Log.AccessBuffer > 0 {
+		lb := logbuf.New(stdout, cfg.Log.AccessBuffer, time.Second)
+		defer lb.Close()
+		accessOut = lb
+	}
+	access := slog.New(slog.NewJSONHandler(accessOut, nil))
 	stopTracing, err := setupTracing(ctx, os.Getenv)
 	if err != nil {
 		log.Error("tracing disabled", "err", err)

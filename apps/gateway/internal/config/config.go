@@ -202,7 +202,14 @@ type Log struct {
 	Access *bool `yaml:"access"`
 	// Level is debug, info, warn or error (default info).
 	Level string `yaml:"level"`
+	// AccessBuffer is the access log's buffer in bytes (default 64 KiB):
+	// lines are written out when it fills and at least once a second, and
+	// on shutdown. -1 writes every line at once.
+	AccessBuffer int `yaml:"access_buffer"`
 }
+
+// DefaultAccessBuffer is the access log buffer size.
+const DefaultAccessBuffer = 64 << 10
 
 // AccessEnabled reports whether access logging is on.
 func (l Log) AccessEnabled() bool { return l.Access == nil || *l.Access }
@@ -259,6 +266,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Redis.Timeout == 0 {
 		c.Redis.Timeout = Duration(DefaultRedisTimeout)
+	}
+	if c.Log.AccessBuffer == 0 {
+		c.Log.AccessBuffer = DefaultAccessBuffer
 	}
 	if j := c.Auth.JWT; j != nil {
 		if len(j.Algorithms) == 0 {

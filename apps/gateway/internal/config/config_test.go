@@ -75,6 +75,7 @@ func TestParseRejectsWithFileAndLine(t *testing.T) {
 			[]string{"gw.yaml:8: rate_limits.p.sync_interval: must be between 1ms and 10s"}},
 		{"sync interval with lease", "redis:\n  addr: r:6379\nrate_limits:\n  p:\n    rate: 5\n    period: 1s\n    backend: redis\n    lease: 2\n    sync_interval: 50ms\n" + minimal,
 			[]string{"rate_limits.p.sync_interval: cannot be combined with lease"}},
+		{"access buffer too small", "log:\n  access_buffer: 10\n" + minimal, []string{"gw.yaml:2: log.access_buffer: must be -1 (unbuffered) or between 4096"}},
 		{"bad trusted proxy", "server:\n  trusted_proxies: [10.0.0.0/33]\n" + minimal, []string{`gw.yaml:2: server.trusted_proxies[0]: invalid CIDR`}},
 		{"redirect without tls", "server:\n  redirect_addr: ':80'\n" + minimal, []string{"server.redirect_addr: needs server.tls"}},
 		{"duplicate route", minimal + "  - name: r\n    path_prefix: /\n    upstreams: [\"http://h\"]\n",

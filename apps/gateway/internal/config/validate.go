@@ -28,6 +28,9 @@ func (c *Config) validate() []fieldError {
 	default:
 		v.errf(p("log", "level"), "must be debug, info, warn or error, got %q", c.Log.Level)
 	}
+	if b := c.Log.AccessBuffer; b != -1 && (b < 4<<10 || b > 16<<20) {
+		v.errf(p("log", "access_buffer"), "must be -1 (unbuffered) or between 4096 and 16777216 bytes, got %d", b)
+	}
 	return v.errs
 }
 

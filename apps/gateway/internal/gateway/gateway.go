@@ -210,6 +210,8 @@ func restartOnly(a, b *config.Config) string {
 		return "server.request_id_header"
 	case a.Log.AccessEnabled() != b.Log.AccessEnabled():
 		return "log.access"
+	case a.Log.AccessBuffer != b.Log.AccessBuffer:
+		return "log.access_buffer"
 	case a.Server.ReadHeaderTimeout != b.Server.ReadHeaderTimeout || a.Server.IdleTimeout != b.Server.IdleTimeout ||
 		a.Server.ReadTimeout != b.Server.ReadTimeout || a.Server.WriteTimeout != b.Server.WriteTimeout ||
 		a.Server.MaxHeaderBytes != b.Server.MaxHeaderBytes:
