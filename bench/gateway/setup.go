@@ -37,6 +37,18 @@ type environment struct {
 	cpus      int
 	pids      map[int]int
 	adminPort int
+	gwProcs   int // the gateway's GOMAXPROCS when set
+}
+
+// gomaxprocs is the gateway's GOMAXPROCS.
+func (e *environment) gomaxprocs() int {
+	if e.gwProcs > 0 {
+		return e.gwProcs
+	}
+	if n, err := strconv.Atoi(os.Getenv("GOMAXPROCS")); err == nil && n > 0 {
+		return n
+	}
+	return e.cpus
 }
 
 func freePort() (int, error) {
@@ -68,7 +80,16 @@ func waitPort(ctx context.Context, port int) error {
 func (e *environment) pidOf(port int) int { return e.pids[port] }
 
 func (e *environment) start(ctx context.Context, port int, name string, args ...string) error {
+	return e.startEnv(ctx, port, nil, name, args...)
+}
+
+// startEnv starts a process with extra environment variables and waits
+// until it listens on port.
+func (e *environment) startEnv(ctx context.Context, port int, env []string, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	logf, err := os.Create(filepath.Join(e.dir, filepath.Base(name)+fmt.Sprint(port)+".log"))
 	if err != nil {
 		return err
@@ -85,7 +106,7 @@ func (e *environment) start(ctx context.Context, port int, name string, args ...
 	return nil
 }
 
-func (e *environment) nginx(ctx context.Context, tmpl string, port int) error {
+func (e *environment) nginx(ctx context.Context, tmpl string, port int, accessLog bool) error {
 	t, err := template.ParseFiles(filepath.Join("bench", "gateway", tmpl))
 	if err != nil {
 		return fmt.Errorf("run from the repository root: %w", err)
@@ -96,7 +117,7 @@ func (e *environment) nginx(ctx context.Context, tmpl string, port int) error {
 		return err
 	}
 	err = t.Execute(f, map[string]any{"Root": os.Geteuid() == 0, "Workers": runtime.NumCPU(), "Dir": e.dir,
-		"Port": port, "UpstreamPort": e.upPort})
+		"Port": port, "UpstreamPort": e.upPort, "AccessLog": accessLog})
 	f.Close()
 	if err != nil {
 		return err
@@ -134,10 +155,10 @@ func setup(ctx context.Context, o options) (*environment, error) {
 			return nil, err
 		}
 	}
-	if err := e.nginx(ctx, "nginx-upstream.conf.tmpl", e.upPort); err != nil {
+	if err := e.nginx(ctx, "nginx-upstream.conf.tmpl", e.upPort, false); err != nil {
 		return nil, err
 	}
-	if err := e.nginx(ctx, "nginx-proxy.conf.tmpl", e.nxPort); err != nil {
+	if err := e.nginx(ctx, "nginx-proxy.conf.tmpl", e.nxPort, o.accessLog); err != nil {
 		return nil, err
 	}
 	jwksURL, err := e.startJWKS()
@@ -155,7 +176,7 @@ admin:
   addr: %q
   pprof: true
 log:
-  access: false
+  access: %v
   level: warn
 redis:
   addr: %q
@@ -206,12 +227,17 @@ routes:
     upstreams: ["http://127.0.0.1:%d"]
     auth: jwt
     rate_limit: per_user_sync
-`, e.gwPort, e.adminAddr(o), o.redis, time.Now().UnixNano(), jwksURL, e.upPort, e.upPort, e.upPort, e.upPort)
+`, e.gwPort, e.adminAddr(o), o.accessLog, o.redis, time.Now().UnixNano(), jwksURL, e.upPort, e.upPort, e.upPort, e.upPort)
 	cfgPath := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	if err := e.start(ctx, e.gwPort, bin, cfgPath); err != nil {
+	var gwEnv []string
+	if o.gomaxprocs > 0 {
+		gwEnv = []string{"GOMAXPROCS=" + strconv.Itoa(o.gomaxprocs)}
+		e.gwProcs = o.gomaxprocs
+	}
+	if err := e.startEnv(ctx, e.gwPort, gwEnv, bin, cfgPath); err != nil {
 		return nil, err
 	}
 	ok = true

@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,6 +99,7 @@ type reqState struct {
 	path      string
 	identity  *auth.Identity
 	peer      netip.Addr
+	peerStr   string
 	xff       []string
 	requestID string
 	tls       bool
@@ -222,12 +224,27 @@ func (h *Handler) serve(w *recorder, r *http.Request, st *active, rid string) (*
 	if route.limiter != nil && !h.limit(w, r, route, st, id, peer, xff) {
 		return route, ""
 	}
-	sc := &stateCtx{Context: r.Context(), st: reqState{route: route, path: path, identity: id, peer: peer, xff: xff, requestID: rid, tls: r.TLS != nil}}
+	sc := &stateCtx{Context: r.Context(), st: reqState{route: route, path: path, identity: id, peer: peer, peerStr: peerString(r.RemoteAddr, peer),
+		xff: xff, requestID: rid, tls: r.TLS != nil}}
 	if !st.trusted.trusted(peer) {
 		sc.st.xff = nil
 	}
 	route.proxy.ServeHTTP(w, r.WithContext(sc))
 	return route, ""
+}
+
+// peerString is peer in text: the host part of RemoteAddr when that is
+// already the canonical IPv4 form (no allocation), else peer.String().
+func peerString(remote string, peer netip.Addr) string {
+	if peer.Is4() {
+		if i := strings.LastIndexByte(remote, ':'); i > 0 && strings.IndexByte(remote[:i], ':') < 0 {
+			return remote[:i]
+		}
+	}
+	if !peer.IsValid() {
+		return ""
+	}
+	return peer.String()
 }
 
 func peerAddr(remote string) netip.Addr {
@@ -274,9 +291,12 @@ func (h *Handler) limit(w http.ResponseWriter, r *http.Request, route *Route, st
 		return false
 	}
 	if res.Limit >= 0 {
-		hdr["Ratelimit-Limit"] = []string{strconv.Itoa(res.Limit)}
-		hdr["Ratelimit-Remaining"] = []string{strconv.Itoa(res.Remaining)}
-		hdr["Ratelimit-Reset"] = []string{strconv.FormatInt(ceilSeconds(res.ResetAfter), 10)}
+		// One backing array for the three values instead of three slices.
+		vals := [...]string{strconv.Itoa(res.Limit), strconv.Itoa(res.Remaining), strconv.FormatInt(ceilSeconds(res.ResetAfter), 10)}
+		v := vals[:]
+		hdr["Ratelimit-Limit"] = v[0:1:1]
+		hdr["Ratelimit-Remaining"] = v[1:2:2]
+		hdr["Ratelimit-Reset"] = v[2:3:3]
 	}
 	if res.Allowed {
 		return true
@@ -313,7 +333,7 @@ func (h *Handler) rewriter(route *Route) func(*httputil.ProxyRequest) {
 		out.URL.RawPath = ""
 		out.Host = ""
 		hdr := out.Header
-		client := rs.peer.String()
+		client := rs.peerStr
 		if len(rs.xff) > 0 {
 			prior := rs.xff[0]
 			for _, v := range rs.xff[1:] {

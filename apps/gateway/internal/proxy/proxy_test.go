@@ -131,3 +131,16 @@ func TestBuildRejectsMixedBasePaths(t *testing.T) {
 		t.Fatal("accepted upstreams with different base paths")
 	}
 }
+
+func TestPeerString(t *testing.T) {
+	for remote, want := range map[string]string{
+		"192.0.2.7:5555":          "192.0.2.7",
+		"[::ffff:192.0.2.7]:5555": "192.0.2.7",
+		"[2001:db8::1]:443":       "2001:db8::1",
+		"not an address":          "",
+	} {
+		if got := peerString(remote, peerAddr(remote)); got != want {
+			t.Errorf("peerString(%q) = %q, want %q", remote, got, want)
+		}
+	}
+}
