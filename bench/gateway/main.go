@@ -22,19 +22,20 @@ import (
 )
 
 type options struct {
-	rounds     int
-	duration   time.Duration
-	conns      int
-	threads    int
-	redis      string
-	out        string
-	halfLoad   bool
-	keep       bool
-	accuracy   bool
-	profile    string
-	adminPort  int
-	accessLog  bool
-	gomaxprocs int
+	rounds       int
+	duration     time.Duration
+	conns        int
+	threads      int
+	redis        string
+	out          string
+	halfLoad     bool
+	keep         bool
+	accuracy     bool
+	profile      string
+	adminPort    int
+	accessLog    bool
+	accessBuffer int
+	gomaxprocs   int
 }
 
 func main() {
@@ -49,6 +50,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
 	flag.BoolVar(&o.accuracy, "accuracy", true, "measure the distributed limit across three replicas")
 	flag.BoolVar(&o.accessLog, "access-log", false, "access logs on in the nginx proxy and the gateway (both buffered: 64 KiB, flushed every second)")
+	flag.IntVar(&o.accessBuffer, "access-buffer", 64<<10, "the gateway's log.access_buffer with -access-log (-1: a write per line)")
 	flag.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS of the gateway (0: Go's default, the number of CPUs)")
 	flag.StringVar(&o.profile, "profile", "", "instead of measuring, write a CPU profile of the gateway under wrk on this target (plain, jwt, lease or sync) to profile-<target>.pprof")
 	flag.Parse()
@@ -163,12 +165,13 @@ func render(o options, env *environment, targets []target, peak, half map[string
 	fmt.Fprintf(&b, "# Gateway benchmark\n\n")
 	fmt.Fprintf(&b, "`go run ./bench/gateway` — %s, %d cores, wrk -t%d -c%d, %d rounds of %s per target in alternating order, medians.\n",
 		env.info, env.cpus, o.threads, o.conns, o.rounds, o.duration)
-	logs := "no access log"
+	logs, gwLogs := "no access log", "no access log"
 	if o.accessLog {
 		logs = "access log to a file (buffer=64k flush=1s)"
+		gwLogs = fmt.Sprintf("access log to a file (access_buffer: %d)", o.accessBuffer)
 	}
 	fmt.Fprintf(&b, "Upstream: nginx returning a 20-byte body. nginx proxy: %d workers, upstream keepalive, keepalive_requests raised, %s.\n", env.cpus, logs)
-	fmt.Fprintf(&b, "Gateway: GOMAXPROCS %d, %s, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint (verified tokens are cached) and takes one Redis GCRA call per request (concurrent calls pipelined); `lease` takes 50 tokens per Redis call; `sync` decides locally and settles with Redis every 50ms (`sync_interval`).\n\n", env.gomaxprocs(), logs)
+	fmt.Fprintf(&b, "Gateway: GOMAXPROCS %d, %s, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint (verified tokens are cached) and takes one Redis GCRA call per request (concurrent calls pipelined); `lease` takes 50 tokens per Redis call; `sync` decides locally and settles with Redis every 50ms (`sync_interval`).\n\n", env.gomaxprocs(), gwLogs)
 	fmt.Fprintf(&b, "Load average (1 min) when the report was written: %s. CPU/req is the CPU time of the serving process (nginx: master and workers; direct: the upstream) divided by the requests of that run: unlike req/s it hardly depends on what else the machine runs.\n\n", loadAvg())
 	fmt.Fprintf(&b, "| target | req/s (median) | ratio to nginx | p50 | p99 | CPU/req | CPU/req vs nginx | rounds req/s |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, t := range targets {

@@ -177,6 +177,7 @@ admin:
   pprof: true
 log:
   access: %v
+  access_buffer: %d
   level: warn
 redis:
   addr: %q
@@ -227,7 +228,7 @@ routes:
     upstreams: ["http://127.0.0.1:%d"]
     auth: jwt
     rate_limit: per_user_sync
-`, e.gwPort, e.adminAddr(o), o.accessLog, o.redis, time.Now().UnixNano(), jwksURL, e.upPort, e.upPort, e.upPort, e.upPort)
+`, e.gwPort, e.adminAddr(o), o.accessLog, o.accessBuffer, o.redis, time.Now().UnixNano(), jwksURL, e.upPort, e.upPort, e.upPort, e.upPort)
 	cfgPath := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err

@@ -88,13 +88,12 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) in
 		_ = lvl.UnmarshalText([]byte(cfg.Log.Level))
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
-	accessOut := stdout
+	access := stdout
 	if cfg.Log.AccessBuffer > 0 {
 		lb := logbuf.New(stdout, cfg.Log.AccessBuffer, time.Second)
 		defer lb.Close()
-		accessOut = lb
+		access = lb
 	}
-	access := slog.New(slog.NewJSONHandler(accessOut, nil))
 	stopTracing, err := setupTracing(ctx, os.Getenv)
 	if err != nil {
 		log.Error("tracing disabled", "err", err)

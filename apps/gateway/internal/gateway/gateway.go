@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,9 +32,9 @@ import (
 type Options struct {
 	// Log receives operational messages (default: discard).
 	Log *slog.Logger
-	// AccessLog receives one JSON record per request when the config
-	// enables access logs (default: discard).
-	AccessLog *slog.Logger
+	// AccessLog receives one JSON line per request (one Write call each)
+	// when the config enables access logs (default: discard).
+	AccessLog io.Writer
 	// TracerProvider and Propagator are used when server.tracing is on.
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator

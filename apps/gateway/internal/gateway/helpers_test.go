@@ -118,7 +118,7 @@ func startGatewayTB(t testing.TB, tt *testing.T, yaml string, o gateway.Options)
 	}
 	access := &syncBuffer{}
 	if o.AccessLog == nil {
-		o.AccessLog = slog.New(slog.NewJSONHandler(access, nil))
+		o.AccessLog = access
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(testWriter{tt}, nil))

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
 	"log"
 	"log/slog"
 	"net"
@@ -22,8 +23,9 @@ import (
 // Options configure a Handler. Zero values take the defaults.
 type Options struct {
 	Metrics *Metrics
-	// AccessLog receives one record per request; nil disables access logs.
-	AccessLog *slog.Logger
+	// AccessLog receives one JSON line per request, each in one Write
+	// call; nil disables access logs.
+	AccessLog io.Writer
 	// Log receives proxy errors.
 	Log             *slog.Logger
 	RequestIDHeader string
@@ -37,7 +39,7 @@ type Options struct {
 // swapped atomically on reload.
 type Handler struct {
 	metrics       *Metrics
-	access        *slog.Logger
+	access        io.Writer
 	log           *slog.Logger
 	errLog        *log.Logger
 	ridHeader     string
@@ -166,7 +168,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
-	elapsed := h.now().Sub(start)
+	end := h.now()
+	elapsed := end.Sub(start)
 	if route != nil {
 		route.metrics.observe(rec.status, elapsed.Seconds())
 	} else if reason != "" {
@@ -177,17 +180,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route != nil {
 			name = route.Name
 		}
-		h.access.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", rid),
-			slog.String("method", r.Method),
-			slog.String("host", r.Host),
-			slog.String("path", r.URL.EscapedPath()),
-			slog.String("route", name),
-			slog.Int("status", rec.status),
-			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", elapsed),
-			slog.String("remote", r.RemoteAddr),
-		)
+		writeAccess(h.access, &accessRecord{time: end, requestID: rid, method: r.Method, host: r.Host, path: r.URL.EscapedPath(),
+			route: name, status: rec.status, bytes: rec.bytes, duration: elapsed, remote: r.RemoteAddr})
 	}
 }
 
