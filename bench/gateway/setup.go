@@ -182,7 +182,7 @@ log:
 redis:
   addr: %q
   key_prefix: "gateway-bench-%d:"
-  timeout: 500ms
+  timeout: 2s
 auth:
   jwt:
     jwks_url: %q
