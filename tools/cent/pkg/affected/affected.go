@@ -221,7 +221,7 @@ func (c *computation) mark(project, reason string) {
 	if !seen {
 		c.reasons[project] = nil
 	}
-	if len(rs) < maxReasons {
+	if len(rs) < maxReasons && !slices.Contains(rs, reason) {
 		c.reasons[project] = append(rs, reason)
 	}
 }
