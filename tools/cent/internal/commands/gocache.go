@@ -2,6 +2,8 @@ package commands
 
 import (
 	"fmt"
+	"os"
+	"runtime/debug"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -31,6 +33,9 @@ remote cache, credentials and signing key come from the same flags and
 environment variables as "cent run".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(100) // it serves a whole go build: the usual GC pacing
+			}
 			stderr := cmd.ErrOrStderr()
 			c, err := o.open(cmd.Context(), stderr)
 			if err != nil {
