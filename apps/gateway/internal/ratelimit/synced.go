@@ -74,10 +74,11 @@ type Synced struct {
 	seed     maphash.Seed
 	shards   [64]syncShard
 
-	lastOK atomic.Int64 // unix ns of the last successful sync
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	lastOK  atomic.Int64 // unix ns of the last successful sync
+	failing atomic.Bool  // the last sync failed
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 var _ Limiter = (*Synced)(nil)
@@ -126,7 +127,9 @@ func NewSynced(r *Redis, client Pipeliner, interval time.Duration, replicas int,
 }
 
 // unhealthy is how long syncs may fail before Allow reports the limiter
-// unavailable (so the route's on_redis_error applies).
+// unavailable (so the route's on_redis_error applies). Only failed syncs
+// count: a sync that is merely late (a CPU-starved replica) is not an
+// outage.
 func (s *Synced) unhealthy() time.Duration { return max(3*s.interval, time.Second) }
 
 // Allow implements Limiter. Errors wrap ErrUnavailable.
@@ -135,7 +138,7 @@ func (s *Synced) Allow(ctx context.Context, key string) (Result, error) {
 	now := s.now()
 	sh.mu.Lock()
 	if e := sh.m[key]; e != nil {
-		if now.UnixNano()-s.lastOK.Load() > int64(s.unhealthy()) {
+		if s.failing.Load() && now.UnixNano()-s.lastOK.Load() > int64(s.unhealthy()) {
 			sh.mu.Unlock()
 			return Result{}, errors.Join(ErrUnavailable, errors.New("rate-limit sync with Redis is failing"))
 		}
@@ -278,6 +281,7 @@ func (s *Synced) sync(final bool) {
 	if ok {
 		s.lastOK.Store(s.now().UnixNano())
 	}
+	s.failing.Store(!ok)
 }
 
 // flush sends one pipeline of settlements. On failure the charges go back

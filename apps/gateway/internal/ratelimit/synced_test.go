@@ -3,6 +3,8 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -102,19 +104,121 @@ func TestSyncedUnavailable(t *testing.T) {
 	}
 }
 
-func BenchmarkSyncedAllow(b *testing.B) {
+// BenchmarkAllow compares the Redis modes on one hot key: exact (one
+// pipelined script call per request), leases of 50, and synchronised.
+func BenchmarkAllow(b *testing.B) {
 	addr, prefix := testenv.Redis(b)
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	b.Cleanup(func() { c.Close() })
-	s := ratelimit.NewSynced(ratelimit.NewRedis(c, prefix, ratelimit.Limit{Rate: 1000000, Period: time.Second, Burst: 100000}, time.Second), c, 50*time.Millisecond, 1, nil)
-	b.Cleanup(s.Close)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := s.Allow(context.Background(), "k"); err != nil {
-				b.Error(err)
+	l := ratelimit.Limit{Rate: 1000000, Period: time.Second, Burst: 100000}
+	batch := ratelimit.NewBatcher(c, 4, time.Second)
+	b.Cleanup(batch.Close)
+	synced := ratelimit.NewSynced(ratelimit.NewRedis(c, prefix+"s:", l, time.Second), c, 50*time.Millisecond, 1, nil)
+	b.Cleanup(synced.Close)
+	for _, m := range []struct {
+		name string
+		lim  ratelimit.Limiter
+	}{
+		{"exact", ratelimit.NewBatchedRedis(batch, prefix+"e:", l, time.Second)},
+		{"lease50", ratelimit.NewLeased(ratelimit.NewBatchedRedis(batch, prefix+"l:", l, time.Second), 50, nil)},
+		{"sync50ms", synced},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := m.lim.Allow(context.Background(), "k"); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// forwarder is a TCP proxy to Redis that the test can cut.
+type forwarder struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newForwarder(t *testing.T, target string) *forwarder {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &forwarder{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
 				return
 			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			f.mu.Lock()
+			f.conns = append(f.conns, c, u)
+			f.mu.Unlock()
+			go func() { _, _ = io.Copy(u, c); u.Close() }()
+			go func() { _, _ = io.Copy(c, u); c.Close() }()
 		}
-	})
+	}()
+	t.Cleanup(f.cut)
+	return f
+}
+
+func (f *forwarder) cut() {
+	f.ln.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.Close()
+	}
+}
+
+// TestSyncedReportsFailingSyncs: keys already held keep being decided
+// locally while syncs fail, until syncs have failed for the unhealthy
+// period (1s here); then Allow reports ErrUnavailable so the route's
+// on_redis_error applies. A clock that jumps (a late sync) alone does not.
+func TestSyncedReportsFailingSyncs(t *testing.T) {
+	_, prefix := redisClient(t)
+	fw := newForwarder(t, testenv.RedisAddr())
+	c := redis.NewClient(&redis.Options{Addr: fw.ln.Addr().String(), MaxRetries: -1, DialTimeout: 100 * time.Millisecond,
+		ReadTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond})
+	t.Cleanup(func() { c.Close() })
+	var skew atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	l := ratelimit.Limit{Rate: 1000, Period: time.Second, Burst: 1000}
+	s := ratelimit.NewSynced(ratelimit.NewRedis(c, prefix, l, 100*time.Millisecond), c, 10*time.Millisecond, 1, now)
+	t.Cleanup(s.Close)
+	ctx := context.Background()
+	if _, err := s.Allow(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	skew.Add(int64(5 * time.Second)) // late, but no sync failed
+	if _, err := s.Allow(ctx, "k"); err != nil {
+		t.Fatalf("a late sync made the limiter unavailable: %v", err)
+	}
+	fw.cut()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := s.Allow(ctx, "k")
+		if errors.Is(err, ratelimit.ErrUnavailable) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("unexpected error %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("failing syncs never made Allow report ErrUnavailable")
+		}
+		// No pause: the key stays in use, so its entry is kept and this
+		// checks the sync health, not a first call failing.
+	}
 }
