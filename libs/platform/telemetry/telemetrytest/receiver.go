@@ -1,15 +1,22 @@
 // Package telemetrytest provides an in-process OTLP receiver for tests: a
 // gRPC server implementing the collector's TraceService, MetricsService and
 // LogsService, and an HTTP server accepting the same requests as
-// http/protobuf on /v1/traces, /v1/metrics and /v1/logs.
+// http/protobuf on /v1/traces, /v1/metrics and /v1/logs. It keeps every
+// span, metric and log record with its resource's attributes; spans also
+// carry their hex trace, span and parent ids and service.name, so a test can
+// follow one trace across processes (Receiver.Trace).
 package telemetrytest
 
 import (
 	"compress/gzip"
 	"context"
+	"encoding/hex"
 	"io"
 	"net"
 	"net/http"
+	"slices"
+	"sort"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -35,10 +42,21 @@ type Receiver struct {
 	logs    []Log
 }
 
-// Span is a received span with its resource's attributes.
+// Span is a received span with its resource's attributes. The embedded
+// protobuf span holds everything sent; the other fields are decoded from it
+// for comparing across processes.
 type Span struct {
 	Resource map[string]string
 	*tracepb.Span
+
+	// TraceID, SpanID and ParentSpanID are the hex ids, as
+	// trace.TraceID.String and trace.SpanID.String render them;
+	// ParentSpanID is empty for a root span.
+	TraceID, SpanID, ParentSpanID string
+	// Service is the service.name of the span's resource.
+	Service string
+	// Attrs are the span's attributes, rendered by Value.
+	Attrs map[string]string
 }
 
 // Metric is a received metric with its resource's attributes.
@@ -103,6 +121,19 @@ func (r *Receiver) Spans() []Span {
 	return append([]Span(nil), r.spans...)
 }
 
+// Trace returns the received spans of one trace (its hex id), ordered by
+// start time.
+func (r *Receiver) Trace(traceID string) []Span {
+	var out []Span
+	for _, s := range r.Spans() {
+		if s.TraceID == traceID {
+			out = append(out, s)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].GetStartTimeUnixNano() < out[j].GetStartTimeUnixNano() })
+	return out
+}
+
 // Metrics returns the metrics received so far (one entry per metric per
 // export).
 func (r *Receiver) Metrics() []Metric {
@@ -126,11 +157,19 @@ func attrs(res *resourcepb.Resource) map[string]string {
 	return out
 }
 
-// Value renders an attribute value as a string.
+// Value renders an attribute value as a string: strings as they are,
+// numbers and booleans as fmt prints them, anything else in protobuf text
+// form.
 func Value(v *commonpb.AnyValue) string {
 	switch x := v.GetValue().(type) {
 	case *commonpb.AnyValue_StringValue:
 		return x.StringValue
+	case *commonpb.AnyValue_IntValue:
+		return strconv.FormatInt(x.IntValue, 10)
+	case *commonpb.AnyValue_BoolValue:
+		return strconv.FormatBool(x.BoolValue)
+	case *commonpb.AnyValue_DoubleValue:
+		return strconv.FormatFloat(x.DoubleValue, 'g', -1, 64)
 	default:
 		return v.String()
 	}
@@ -143,10 +182,23 @@ func (r *Receiver) addTraces(req *coltrace.ExportTraceServiceRequest) {
 		res := attrs(rs.GetResource())
 		for _, ss := range rs.GetScopeSpans() {
 			for _, s := range ss.GetSpans() {
-				r.spans = append(r.spans, Span{res, s})
+				r.spans = append(r.spans, newSpan(res, s))
 			}
 		}
 	}
+}
+
+func newSpan(res map[string]string, s *tracepb.Span) Span {
+	out := Span{Resource: res, Span: s, Service: res["service.name"],
+		TraceID: hex.EncodeToString(s.GetTraceId()), SpanID: hex.EncodeToString(s.GetSpanId()),
+		Attrs: map[string]string{}}
+	if p := s.GetParentSpanId(); len(p) > 0 && slices.ContainsFunc(p, func(b byte) bool { return b != 0 }) {
+		out.ParentSpanID = hex.EncodeToString(p)
+	}
+	for _, kv := range s.GetAttributes() {
+		out.Attrs[kv.GetKey()] = Value(kv.GetValue())
+	}
+	return out
 }
 
 func (r *Receiver) addMetrics(req *colmetrics.ExportMetricsServiceRequest) {

@@ -21,13 +21,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/centuria/centuria/deploy/observability"
 	"github.com/centuria/centuria/internal/testenv"
 	"github.com/centuria/centuria/libs/platform/telemetry"
+	"github.com/centuria/centuria/libs/platform/telemetry/telemetrytest"
 	"github.com/centuria/centuria/tools/devstack/internal/commands"
 	"github.com/centuria/centuria/tools/devstack/internal/demo"
-	"github.com/centuria/centuria/tools/devstack/internal/otlpsink"
 	"github.com/centuria/centuria/tools/devstack/internal/stack"
 	"github.com/centuria/centuria/tools/devstack/internal/supervisor"
 )
@@ -37,7 +38,7 @@ type platform struct {
 	t        *testing.T
 	s        *stack.Stack
 	client   *demo.Client
-	otlp     *otlpsink.Receiver
+	otlp     *telemetrytest.Receiver
 	admin    string // superuser URL of the PostgreSQL server
 	dbPrefix string
 	fail     int64
@@ -68,9 +69,7 @@ func startPlatform(t *testing.T) *platform {
 	testenv.Must(t, err, "building the platform")
 	t.Logf("built the gateway and the services in %s", time.Since(start).Round(time.Millisecond))
 
-	rcv, err := otlpsink.Start("127.0.0.1")
-	testenv.Must(t, err, "OTLP receiver")
-	t.Cleanup(rcv.Close)
+	rcv := telemetrytest.NewReceiver(t)
 
 	logs := t.TempDir()
 	p := &platform{t: t, otlp: rcv, admin: admin, dbPrefix: dbPrefix, fail: 7777, logs: logs}
@@ -82,7 +81,7 @@ func startPlatform(t *testing.T) *platform {
 		DatabasePrefix:   dbPrefix,
 		NATSURL:          natsURL,
 		RedisAddr:        redisAddr,
-		OTLPEndpoint:     rcv.Endpoint(),
+		OTLPEndpoint:     rcv.GRPCEndpoint(),
 		OTLPProtocol:     "grpc",
 		FailAmountCents:  p.fail,
 		Env:              []string{"EVENTS_PREFIX=" + eventsPrefix},
@@ -481,7 +480,7 @@ func (p *platform) checkTrace(ctx context.Context, traceID string) {
 	want := []string{"gateway", "orders", "inventory", "payments", "notifications"}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		svcs := p.otlp.Services(traceID)
+		svcs := services(p.otlp.Trace(traceID))
 		missing := []string{}
 		for _, w := range want {
 			if svcs[w] == 0 {
@@ -498,25 +497,25 @@ func (p *platform) checkTrace(ctx context.Context, traceID string) {
 	}
 	time.Sleep(time.Second) // let the last batches arrive
 	spans := p.otlp.Trace(traceID)
-	byID := map[string]otlpsink.Span{}
+	byID := map[string]telemetrytest.Span{}
 	for _, s := range spans {
 		byID[s.SpanID] = s
 	}
 	var lines []string
 	for _, s := range spans {
-		if s.Kind == "SPAN_KIND_SERVER" || s.Kind == "SPAN_KIND_PRODUCER" || s.Kind == "SPAN_KIND_CONSUMER" {
-			lines = append(lines, fmt.Sprintf("%-13s %-9s %s", s.Service, strings.TrimPrefix(s.Kind, "SPAN_KIND_"), s.Name))
+		if s.Kind == tracepb.Span_SPAN_KIND_SERVER || s.Kind == tracepb.Span_SPAN_KIND_PRODUCER || s.Kind == tracepb.Span_SPAN_KIND_CONSUMER {
+			lines = append(lines, fmt.Sprintf("%-13s %-9s %s", s.Service, strings.TrimPrefix(s.Kind.String(), "SPAN_KIND_"), s.Name))
 		}
 	}
 	t.Logf("trace %s (%d spans; database and internal spans not shown):\n  %s", traceID, len(spans), strings.Join(lines, "\n  "))
 	roots := 0
 	for _, s := range spans {
-		if s.ParentID == "" || s.ParentID == "0000000000000000" {
+		if s.ParentSpanID == "" {
 			t.Errorf("trace %s: span %q of %s is a root; the trace must continue the client's traceparent", traceID, s.Name, s.Service)
 			roots++
 			continue
 		}
-		if _, ok := byID[s.ParentID]; !ok {
+		if _, ok := byID[s.ParentSpanID]; !ok {
 			// Only the gateway's server span may have its parent outside
 			// (the client's span, which the test made up).
 			if s.Service != "gateway" {
@@ -526,21 +525,30 @@ func (p *platform) checkTrace(ctx context.Context, traceID string) {
 	}
 	// The causal chain: each hop's consumer span descends from the
 	// previous hop's spans.
-	chain := []struct{ service, kind, name string }{
-		{"gateway", "SPAN_KIND_SERVER", ""},
-		{"orders", "SPAN_KIND_SERVER", "POST /orders"},
-		{"orders", "SPAN_KIND_PRODUCER", "order.placed"}, // the outbox relay
-		{"inventory", "SPAN_KIND_CONSUMER", "order.placed"},
-		{"inventory", "SPAN_KIND_PRODUCER", "stock.reserved"},
-		{"payments", "SPAN_KIND_CONSUMER", "stock.reserved"},
-		{"payments", "SPAN_KIND_PRODUCER", "payment.captured"},
-		{"orders", "SPAN_KIND_CONSUMER", "payment.captured"},
-		{"orders", "SPAN_KIND_PRODUCER", "order.confirmed"},
-		{"notifications", "SPAN_KIND_CONSUMER", "order.confirmed"},
+	const (
+		server   = tracepb.Span_SPAN_KIND_SERVER
+		producer = tracepb.Span_SPAN_KIND_PRODUCER
+		consumer = tracepb.Span_SPAN_KIND_CONSUMER
+	)
+	chain := []struct {
+		service string
+		kind    tracepb.Span_SpanKind
+		name    string
+	}{
+		{"gateway", server, ""},
+		{"orders", server, "POST /orders"},
+		{"orders", producer, "order.placed"}, // the outbox relay
+		{"inventory", consumer, "order.placed"},
+		{"inventory", producer, "stock.reserved"},
+		{"payments", consumer, "stock.reserved"},
+		{"payments", producer, "payment.captured"},
+		{"orders", consumer, "payment.captured"},
+		{"orders", producer, "order.confirmed"},
+		{"notifications", consumer, "order.confirmed"},
 	}
-	var prev *otlpsink.Span
+	var prev *telemetrytest.Span
 	for _, hop := range chain {
-		var found *otlpsink.Span
+		var found *telemetrytest.Span
 		for i := range spans {
 			s := &spans[i]
 			if s.Service == hop.service && s.Kind == hop.kind && strings.Contains(s.Name, hop.name) {
@@ -558,9 +566,18 @@ func (p *platform) checkTrace(ctx context.Context, traceID string) {
 	}
 }
 
-func hasConsumer(spans []otlpsink.Span, service string) bool {
+// services counts the spans of each service.
+func services(spans []telemetrytest.Span) map[string]int {
+	m := map[string]int{}
 	for _, s := range spans {
-		if s.Service == service && s.Kind == "SPAN_KIND_CONSUMER" {
+		m[s.Service]++
+	}
+	return m
+}
+
+func hasConsumer(spans []telemetrytest.Span, service string) bool {
+	for _, s := range spans {
+		if s.Service == service && s.Kind == tracepb.Span_SPAN_KIND_CONSUMER {
 			return true
 		}
 	}
@@ -568,12 +585,12 @@ func hasConsumer(spans []otlpsink.Span, service string) bool {
 }
 
 // descends reports whether s has ancestor among its parents.
-func descends(byID map[string]otlpsink.Span, s otlpsink.Span, ancestor string) bool {
+func descends(byID map[string]telemetrytest.Span, s telemetrytest.Span, ancestor string) bool {
 	for i := 0; i < 100; i++ {
-		if s.ParentID == ancestor {
+		if s.ParentSpanID == ancestor {
 			return true
 		}
-		next, ok := byID[s.ParentID]
+		next, ok := byID[s.ParentSpanID]
 		if !ok {
 			return false
 		}
