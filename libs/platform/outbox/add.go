@@ -148,11 +148,13 @@ func (w *Writer) Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	for _, k := range locks {
 		b.Queue("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", int32(lockClass), k)
 	}
-	b.Queue(`INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
-SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[])`,
-		ids, aggTypes, aggIDs, types, payloads, headers, created)
-	// Wake an idle relay at commit; a busy one polls anyway.
-	b.Queue("SELECT pg_notify($1, '') FROM outbox_wakeup WHERE listening", NotifyChannel)
+	// One statement writes the events and wakes an idle relay at commit (a
+	// busy one polls anyway): the insert runs whether or not anyone listens.
+	b.Queue(`WITH ins AS (
+	INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
+	SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[]))
+SELECT pg_notify($8, '') FROM outbox_wakeup WHERE listening`,
+		ids, aggTypes, aggIDs, types, payloads, headers, created, NotifyChannel)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("outbox: writing %d events: %w", n, err)
 	}
