@@ -135,7 +135,14 @@ func (r *Relay) acked(ctx context.Context, res *publishResult, rw *row, span tra
 	}
 }
 
-const deleteDone = "DELETE FROM outbox_events WHERE seq = ANY($1::bigint[])"
+// deleteDone removes relayed rows. Its commit does not wait for the WAL to
+// reach the disk (synchronous_commit off for this transaction only): if the
+// server crashes before the delete is durable, the rows come back and are
+// published again, which JetStream drops by Nats-Msg-Id (the same case as a
+// relay killed between publish and delete). The producers' commits, which do
+// need durability, then do not queue behind the relay's.
+const deleteDone = `WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
+DELETE FROM outbox_events WHERE seq = ANY($1::bigint[]) AND (SELECT count(*) FROM async) > 0`
 
 const moveDead = `WITH d AS (
 	DELETE FROM outbox_events e USING unnest($1::bigint[], $2::text[]) AS u(seq, reason)
