@@ -59,7 +59,7 @@ log:
 redis:
   addr: %q
   key_prefix: %q
-  timeout: 500ms
+  timeout: 2s
 rate_limits:
   tenant:
     rate: %d

@@ -57,9 +57,10 @@ return {granted, reserved, tat - now, retry}
 // from the shared state at a sync (its share: what is available divided by
 // replicas, rounded up), atomically, so together they never exceed the
 // limit. Beyond those, a replica's local view refills at the full rate
-// from the last sync; passes on refill are charged at the next sync
-// unconditionally. So the replicas together pass at most about
-// replicas × rate × interval more than the limit between two syncs, and
+// from the last sync, but it passes at most rate × interval of them per
+// sync (a late or failed sync does not widen it); passes on refill are
+// charged at the next sync unconditionally. So the replicas together pass
+// at most replicas × rate × interval more than the limit per sync, and
 // that overshoot is a debt the following intervals repay: over a long
 // window the limit holds. A key's first request (and the first after it
 // was idle for a whole interval) takes the exact path: one synchronous
@@ -70,6 +71,7 @@ type Synced struct {
 	client   Pipeliner
 	interval time.Duration
 	replicas int64
+	budget   int64 // refill passes per key and sync: rate × interval, at least 1
 	now      func() time.Time
 	seed     maphash.Seed
 	shards   [64]syncShard
@@ -92,6 +94,7 @@ type syncEntry struct {
 	reserved int64     // tokens taken from the shared state, not spent yet
 	tat      time.Time // local refill view (GCRA theoretical arrival time)
 	pending  int64     // passes on refill, not charged to Redis yet
+	budget   int64     // refill passes left until the next sync
 	touched  bool      // used since the last sync
 	busy     bool      // a sync for this key is in flight
 }
@@ -117,7 +120,8 @@ func NewSynced(r *Redis, client Pipeliner, interval time.Duration, replicas int,
 		now = time.Now
 	}
 	s := &Synced{r: r, client: client, interval: interval, replicas: int64(max(1, replicas)), now: now,
-		seed: maphash.MakeSeed(), stop: make(chan struct{}), done: make(chan struct{})}
+		budget: int64(max(1, (interval+r.limit.interval()-1)/r.limit.interval())),
+		seed:   maphash.MakeSeed(), stop: make(chan struct{}), done: make(chan struct{})}
 	for i := range s.shards {
 		s.shards[i].m = map[string]*syncEntry{}
 	}
@@ -150,9 +154,15 @@ func (s *Synced) Allow(ctx context.Context, key string) (Result, error) {
 			return r, nil
 		}
 		r, newTAT := gcra(s.r.limit, now, e.tat)
+		if r.Allowed && e.budget <= 0 {
+			// This sync period's refill is spent: wait for the next sync
+			// rather than pass more while the others cannot see it.
+			r = Result{Limit: s.r.limit.Burst, RetryAfter: s.interval, ResetAfter: e.tat.Sub(now)}
+		}
 		if r.Allowed {
 			e.tat = newTAT
 			e.pending++
+			e.budget--
 		}
 		sh.mu.Unlock()
 		return r, nil
@@ -206,6 +216,7 @@ func (s *Synced) setView(e *syncEntry, now time.Time, tatAfter time.Duration) {
 	l := s.r.limit
 	burst := time.Duration(l.Burst) * l.interval()
 	e.tat = now.Add(max(tatAfter, burst)).Add(time.Duration(e.pending) * l.interval())
+	e.budget = s.budget
 }
 
 // evict drops an arbitrary eighth of a full shard. Their reserved tokens
