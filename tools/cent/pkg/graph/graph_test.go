@@ -261,4 +261,28 @@ func TestGraphCache(t *testing.T) {
 	}
 	os.WriteFile(caches[0], []byte("garbage"), 0o644)
 	same("corrupt cache")
+	// A package with //go:embed is cached too, but the files its patterns
+	// match are looked up on every load: adding one changes no Go file.
+	embedDir := filepath.Join(filepath.Dir(victim), "assets")
+	if err := os.MkdirAll(embedDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(embedDir, "a.txt"), []byte("a"), 0o644)
+	os.WriteFile(filepath.Join(filepath.Dir(victim), "zz_embed.go"), []byte("package "+pkgName+"\n\nimport _ \"embed\"\n\n//go:embed assets/*.txt\nvar assets string\n"), 0o644)
+	same("embed package")
+	same("embed package, warm")
+	os.WriteFile(filepath.Join(embedDir, "b.txt"), []byte("b"), 0o644)
+	same("embedded file added")
+	rel := filepath.ToSlash(strings.TrimPrefix(filepath.Dir(victim), dir+string(filepath.Separator)))
+	p, _ = build(true).PackageInDir(rel)
+	if p == nil || !slices.Contains(p.EmbedFiles, rel+"/assets/b.txt") {
+		t.Fatalf("the cached graph misses the new embedded file: %v", p)
+	}
+	os.Remove(filepath.Join(embedDir, "a.txt"))
+	os.Remove(filepath.Join(embedDir, "b.txt"))
+	same("embedded files removed")
+	p, _ = build(true).PackageInDir(rel)
+	if p == nil || p.Error == "" {
+		t.Fatalf("a pattern that matches nothing must be an error in the cached graph too: %v", p)
+	}
 }

@@ -181,27 +181,56 @@ func loadPackages(ctx context.Context, ws *workspace.Workspace, bctx build.Conte
 // unchanged, else reads it (and caches it).
 func (v *wsView) cachedLoad(pc *pkgCache, bctx *build.Context, dir string) *Package {
 	if pc == nil {
-		return v.loadPackage(bctx, dir)
+		p, _ := v.loadPackage(bctx, dir)
+		return p
 	}
 	st, ok := stamp(v.Workspace, dir)
 	if ok {
-		if p, hit := pc.get(dir, st); hit {
+		if p, pats, hit := pc.get(dir, st); hit {
 			p.ImportPath = v.ImportPath(dir)
 			p.Project = ""
 			if owner := v.Owner(dir); owner != nil {
 				p.Project = owner.Name
 			}
+			// The Go files are unchanged, so are their //go:embed
+			// patterns; the files they match are looked up again.
+			if !pats.empty() {
+				v.resolveEmbeds(p, pats)
+			}
 			return p
 		}
 	}
-	p := v.loadPackage(bctx, dir)
+	p, pats := v.loadPackage(bctx, dir)
 	if ok {
-		pc.put(dir, st, p)
+		pc.put(dir, st, p, pats)
 	}
 	return p
 }
 
-func (v *wsView) loadPackage(bctx *build.Context, dir string) *Package {
+// embedPatterns are a package's //go:embed patterns, kept in the package
+// cache so that a hit only has to match them again.
+type embedPatterns struct {
+	Pkg, Test []string
+}
+
+func (e embedPatterns) empty() bool { return len(e.Pkg) == 0 && len(e.Test) == 0 }
+
+// resolveEmbeds sets p's EmbedFiles and TestEmbedFiles from the patterns,
+// recording the first error in p.Error.
+func (v *wsView) resolveEmbeds(p *Package, pats embedPatterns) {
+	var err error
+	p.EmbedFiles, err = v.embedFiles(p.Dir, pats.Pkg)
+	if err != nil && p.Error == "" {
+		p.Error = err.Error()
+	}
+	p.TestEmbedFiles, err = v.embedFiles(p.Dir, pats.Test)
+	if err != nil && p.Error == "" {
+		p.Error = err.Error()
+	}
+	p.TestEmbedFiles = minus(p.TestEmbedFiles, p.EmbedFiles)
+}
+
+func (v *wsView) loadPackage(bctx *build.Context, dir string) (*Package, embedPatterns) {
 	abs := filepath.Join(v.Root, filepath.FromSlash(dir))
 	bp, err := bctx.ImportDir(abs, 0)
 	p := &Package{ImportPath: v.ImportPath(dir), Dir: dir}
@@ -210,7 +239,7 @@ func (v *wsView) loadPackage(bctx *build.Context, dir string) *Package {
 	}
 	if bp == nil {
 		p.Error = err.Error()
-		return p
+		return p, embedPatterns{}
 	}
 	var noGo *build.NoGoError
 	if err != nil && !errors.As(err, &noGo) {
@@ -222,15 +251,8 @@ func (v *wsView) loadPackage(bctx *build.Context, dir string) *Package {
 	p.IgnoredFiles = concat(bp.IgnoredGoFiles, bp.InvalidGoFiles)
 	p.Imports = bp.Imports
 	p.TestImports = minus(union(bp.TestImports, bp.XTestImports), bp.Imports)
-	p.EmbedFiles, err = v.embedFiles(dir, bp.EmbedPatterns)
-	if err != nil && p.Error == "" {
-		p.Error = err.Error()
-	}
-	p.TestEmbedFiles, err = v.embedFiles(dir, union(bp.TestEmbedPatterns, bp.XTestEmbedPatterns))
-	if err != nil && p.Error == "" {
-		p.Error = err.Error()
-	}
-	p.TestEmbedFiles = minus(p.TestEmbedFiles, p.EmbedFiles)
+	pats := embedPatterns{Pkg: bp.EmbedPatterns, Test: union(bp.TestEmbedPatterns, bp.XTestEmbedPatterns)}
+	v.resolveEmbeds(p, pats)
 	p.ImportPos = map[string][]string{}
 	for _, m := range []map[string][]token.Position{bp.ImportPos, bp.TestImportPos, bp.XTestImportPos} {
 		for imp, list := range m {
@@ -239,7 +261,7 @@ func (v *wsView) loadPackage(bctx *build.Context, dir string) *Package {
 			}
 		}
 	}
-	return p
+	return p, pats
 }
 
 // relError rewrites absolute paths in a loader error to workspace-relative.

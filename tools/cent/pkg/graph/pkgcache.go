@@ -35,9 +35,10 @@ type cachedPackage struct {
 	Stamp string
 	Pkg   Package
 	Pos   map[string][]string
+	Embed embedPatterns
 }
 
-const pkgCacheVersion = "graph-cache-v1"
+const pkgCacheVersion = "graph-cache-v2"
 
 func openPkgCache(dir string, ws *workspace.Workspace, bctx *build.Context) *pkgCache {
 	if dir == "" {
@@ -82,21 +83,23 @@ func stamp(ws *workspace.Workspace, dir string) (string, bool) {
 }
 
 // get returns a copy of the cached package for dir if its stamp matches.
-func (c *pkgCache) get(dir, st string) (*Package, bool) {
+func (c *pkgCache) get(dir, st string) (*Package, embedPatterns, bool) {
 	c.mu.Lock()
 	e, ok := c.entries[dir]
 	c.mu.Unlock()
 	if !ok || e.Stamp != st {
-		return nil, false
+		return nil, embedPatterns{}, false
 	}
 	p := e.Pkg
 	p.ImportPos = e.Pos
-	return &p, true
+	return &p, e.Embed, true
 }
 
 // put remembers a freshly parsed package, unless it cannot be reused.
-func (c *pkgCache) put(dir, st string, p *Package) {
-	if p.Error != "" || len(p.EmbedFiles) > 0 || len(p.TestEmbedFiles) > 0 {
+// The files its //go:embed patterns match are not kept (they can change
+// without the Go files changing): a hit matches the patterns again.
+func (c *pkgCache) put(dir, st string, p *Package, pats embedPatterns) {
+	if p.Error != "" {
 		c.mu.Lock()
 		if _, had := c.entries[dir]; had {
 			delete(c.entries, dir)
@@ -105,8 +108,9 @@ func (c *pkgCache) put(dir, st string, p *Package) {
 		c.mu.Unlock()
 		return
 	}
-	e := cachedPackage{Stamp: st, Pkg: *p, Pos: p.ImportPos}
+	e := cachedPackage{Stamp: st, Pkg: *p, Pos: p.ImportPos, Embed: pats}
 	e.Pkg.ImportPos = nil
+	e.Pkg.EmbedFiles, e.Pkg.TestEmbedFiles = nil, nil
 	c.mu.Lock()
 	c.entries[dir] = e
 	c.dirty = true
