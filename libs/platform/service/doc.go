@@ -5,7 +5,7 @@
 // outbox relay and workers, serves the public and admin listeners, and shuts
 // everything down in order on SIGINT/SIGTERM.
 //
-// Additions to the shared contract (nothing in it was changed):
+// Beyond Main, Run and the Service methods that register work:
 //
 //   - Service.Config, Service.Telemetry, Service.HTTPAddr and
 //     Service.AdminAddr expose the configuration, the telemetry providers

@@ -11,7 +11,7 @@ import (
 )
 
 // TestMetricsAfterRequestAndMessage scrapes the admin listener after one
-// request and one consumed message and checks every contract metric is
+// request and one consumed message and checks every documented metric is
 // there with its labels, and that the public listener serves no metrics.
 func TestMetricsAfterRequestAndMessage(t *testing.T) {
 	env, stream, prefix := baseEnv(t)

@@ -12,7 +12,7 @@ import (
 
 // TestOTLPExportOfAService runs a service against an in-process OTLP gRPC
 // receiver: a request and the message it causes arrive as one trace
-// (server span → outbox publish span → consumer span), the contract metrics
+// (server span → outbox publish span → consumer span), the documented metrics
 // arrive with service.name, and the request's log record carries its trace.
 func TestOTLPExportOfAService(t *testing.T) {
 	rcv := telemetrytest.NewReceiver(t)
