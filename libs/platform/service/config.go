@@ -24,6 +24,7 @@ const (
 	EnvHTTPAddr        = "HTTP_ADDR"
 	EnvAdminAddr       = "ADMIN_ADDR"
 	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT"
+	EnvShutdownDelay   = "SHUTDOWN_DELAY"
 	EnvNATSURL         = "NATS_URL"
 	EnvDatabaseMigrate = "DATABASE_MIGRATE"
 	EnvAdminPprof      = "ADMIN_PPROF"
@@ -51,6 +52,12 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown (SHUTDOWN_TIMEOUT,
 	// default 20s).
 	ShutdownTimeout time.Duration
+	// ShutdownDelay is how long the public listener keeps serving after
+	// readiness turned 503, so that load balancers and Kubernetes
+	// endpoints stop sending traffic before it drains (SHUTDOWN_DELAY,
+	// default 0; in Kubernetes a few seconds). It counts within
+	// ShutdownTimeout.
+	ShutdownDelay time.Duration
 	// NATSURL is the NATS server URL (NATS_URL, default
 	// nats://127.0.0.1:4222).
 	NATSURL string
@@ -117,6 +124,16 @@ func ConfigFromEnv(name string, lookup func(string) (string, bool)) (Config, err
 			return Config{}, bad(EnvShutdownTimeout, v, "want a positive duration such as 20s")
 		}
 		c.ShutdownTimeout = d
+	}
+	if v, ok := get(EnvShutdownDelay); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return Config{}, bad(EnvShutdownDelay, v, "want a duration such as 5s (0 for none)")
+		}
+		c.ShutdownDelay = d
+	}
+	if c.ShutdownDelay >= c.ShutdownTimeout {
+		return Config{}, bad(EnvShutdownDelay, c.ShutdownDelay.String(), "must be shorter than "+EnvShutdownTimeout+" ("+c.ShutdownTimeout.String()+")")
 	}
 	if v, ok := get(EnvNATSURL); ok {
 		for _, u := range strings.Split(v, ",") {

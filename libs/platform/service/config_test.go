@@ -31,6 +31,7 @@ func TestConfigFromEnvReadsEverything(t *testing.T) {
 		"HTTP_ADDR":                           "127.0.0.1:8000",
 		"ADMIN_ADDR":                          ":0",
 		"SHUTDOWN_TIMEOUT":                    "3s",
+		"SHUTDOWN_DELAY":                      "1s",
 		"NATS_URL":                            "nats://a:4222,nats://b:4222",
 		"DATABASE_URL":                        "postgres://u@h/db",
 		"DATABASE_POOL_MAX":                   "4",
@@ -48,7 +49,7 @@ func TestConfigFromEnvReadsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Name != "orders-eu" || c.HTTPAddr != "127.0.0.1:8000" || c.AdminAddr != ":0" || c.ShutdownTimeout != 3*time.Second ||
+	if c.Name != "orders-eu" || c.HTTPAddr != "127.0.0.1:8000" || c.AdminAddr != ":0" || c.ShutdownTimeout != 3*time.Second || c.ShutdownDelay != time.Second ||
 		c.NATSURL != "nats://a:4222,nats://b:4222" || !c.HasDatabase || c.Database.MaxConns != 4 || c.Migrate || !c.Pprof ||
 		c.LogLevel != slog.LevelDebug {
 		t.Fatalf("config: %+v", c)
@@ -100,6 +101,8 @@ func TestConfigFromEnvErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"ADMIN_ADDR": "h:99999"}, "ADMIN_ADDR", ErrInvalidConfig},
 		{map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, "SHUTDOWN_TIMEOUT", ErrInvalidConfig},
 		{map[string]string{"SHUTDOWN_TIMEOUT": "20"}, "SHUTDOWN_TIMEOUT", ErrInvalidConfig},
+		{map[string]string{"SHUTDOWN_DELAY": "-1s"}, "SHUTDOWN_DELAY", ErrInvalidConfig},
+		{map[string]string{"SHUTDOWN_DELAY": "30s"}, "SHUTDOWN_DELAY", ErrInvalidConfig},
 		{map[string]string{"NATS_URL": "nats://"}, "NATS_URL", ErrInvalidConfig},
 		{map[string]string{"DATABASE_MIGRATE": "yes please"}, "DATABASE_MIGRATE", ErrInvalidConfig},
 		{map[string]string{"ADMIN_PPROF": "2"}, "ADMIN_PPROF", ErrInvalidConfig},

@@ -165,6 +165,15 @@ func (s *Service) stop() error {
 			errs = append(errs, fmt.Errorf("shutdown: %s: %w", what, err))
 		}
 	}
+	if d := s.cfg.ShutdownDelay; d > 0 && r.httpSrv != nil {
+		// Readiness already answers 503; keep serving while the load
+		// balancers notice.
+		s.logger.Info("shutdown: serving while readiness turns traffic away", "delay", d)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
+	}
 	if r.httpSrv != nil {
 		step("draining HTTP", func() error {
 			err := r.httpSrv.Shutdown(ctx)

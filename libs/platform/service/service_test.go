@@ -456,3 +456,36 @@ func TestRegistrationAfterSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestShutdownDelayKeepsServing checks SHUTDOWN_DELAY: once shutdown
+// starts, readiness answers 503 at once while the public listener keeps
+// serving until the delay is over, then it drains and closes.
+func TestShutdownDelayKeepsServing(t *testing.T) {
+	env, _, _ := baseEnv(t)
+	env["SHUTDOWN_DELAY"] = "2s"
+	delete(env, "DATABASE_URL")
+	r := start(t, Spec{Name: "delayed", Setup: func(ctx context.Context, s *Service) error {
+		s.Handle("GET /ping", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "pong") }))
+		return nil
+	}}, env)
+	admin := "http://" + r.svc.AdminAddr()
+	public := "http://" + r.svc.HTTPAddr()
+	began := time.Now()
+	r.cancel()
+	platformtest.Eventually(t, "readyz 503 during shutdown", func() bool {
+		code, _ := get(t, admin+"/readyz")
+		return code == http.StatusServiceUnavailable
+	})
+	if code, body := get(t, public+"/ping"); code != http.StatusOK || body != "pong" {
+		t.Fatalf("during the delay: GET /ping = %d %q", code, body)
+	}
+	if err := r.stop(t); err != nil {
+		t.Fatalf("Run: %v\n%s", err, r.logs)
+	}
+	if took := time.Since(began); took < 2*time.Second {
+		t.Fatalf("Run returned %v after cancel, before SHUTDOWN_DELAY (2s)", took)
+	}
+	if _, err := http.Get(public + "/ping"); err == nil {
+		t.Fatal("public listener still serves after shutdown")
+	}
+}
