@@ -1,6 +1,8 @@
 // Package ratelimit enforces request rates: a local token bucket per
 // replica, and GCRA in Redis shared by every replica (one atomic script call
-// per request), with a declared behaviour when Redis fails.
+// per request, leases of several tokens per call, or local decisions
+// settled with Redis every interval), with a declared behaviour when Redis
+// fails.
 package ratelimit
 
 import (
