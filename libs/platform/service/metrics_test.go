@@ -20,10 +20,13 @@ func TestMetricsAfterRequestAndMessage(t *testing.T) {
 		t.Fatalf("POST = %d", code)
 	}
 	platformtest.Eventually(t, "item processed", func() bool { return processed(t, env["DATABASE_URL"], "m1") })
+	// The relay deletes its batch after the acks, so the consumer can be
+	// done before the outbox reads empty: wait for both.
 	var body string
-	platformtest.Eventually(t, "consumer histogram", func() bool {
+	emptied := regexp.MustCompile(telemetry.MetricOutboxPending + `{.*} 0\n`)
+	platformtest.Eventually(t, "consumer histogram and an empty outbox", func() bool {
 		_, body = get(t, "http://"+r.svc.AdminAddr()+"/metrics")
-		return strings.Contains(body, telemetry.MetricMessagingProcessDuration+"_count{")
+		return strings.Contains(body, telemetry.MetricMessagingProcessDuration+"_count{") && emptied.MatchString(body)
 	})
 	want := []string{
 		telemetry.MetricHTTPServerDuration + `_count{.*http_request_method="POST".*http_response_status_code="201".*http_route="/items/{id}"`,
