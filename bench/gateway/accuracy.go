@@ -17,7 +17,6 @@ import (
 type accuracy struct {
 	backend  string
 	lease    int
-	sync     time.Duration
 	rate     int
 	burst    int
 	allowed  int
@@ -33,8 +32,8 @@ var (
 // measureAccuracy runs three replicas with backend ("redis" or "local") and
 // a limit of rate/s (burst burst) keyed by one tenant header, and counts
 // the 200s against what the limit allows over the measured window.
-func measureAccuracy(ctx context.Context, o options, e *environment, backend string, lease int, syncEvery time.Duration, rate, burst int) (accuracy, error) {
-	a := accuracy{backend: backend, lease: lease, sync: syncEvery, rate: rate, burst: burst}
+func measureAccuracy(ctx context.Context, o options, e *environment, backend string, lease, rate, burst int) (accuracy, error) {
+	a := accuracy{backend: backend, lease: lease, rate: rate, burst: burst}
 	var ports []int
 	var procs []*exec.Cmd
 	defer func() {
@@ -68,16 +67,14 @@ rate_limits:
     key: header:X-Tenant
     backend: %s
     lease: %d
-    sync_interval: %s
-    replicas: 3
     on_redis_error: fail_closed
 routes:
   - name: limited
     path_prefix: /
     upstreams: ["http://127.0.0.1:%d"]
     rate_limit: tenant
-`, port, o.redis, fmt.Sprintf("%s%d-%d:", prefix, lease, syncEvery.Milliseconds()), rate, burst, backend, lease, syncEvery, e.upPort)
-		path := filepath.Join(e.dir, fmt.Sprintf("acc-%s-%d-%d-%d.yaml", backend, lease, syncEvery.Milliseconds(), i))
+`, port, o.redis, fmt.Sprintf("%s%d:", prefix, lease), rate, burst, backend, lease, e.upPort)
+		path := filepath.Join(e.dir, fmt.Sprintf("acc-%s-%d-%d.yaml", backend, lease, i))
 		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 			return a, err
 		}

@@ -5,7 +5,7 @@
 // order across rounds and the medians are compared. A second phase offers
 // half of the gateway's peak rate to every target and compares p99 latency.
 //
-// Run from the repository root: go run ./bench/gateway [-out bench/gateway/RESULTS.md]
+// Run from the repository root: go run ./bench/gateway [-out report.md]
 package main
 
 import (
@@ -52,7 +52,7 @@ func main() {
 	flag.BoolVar(&o.accessLog, "access-log", false, "access logs on in the nginx proxy and the gateway (both buffered: 64 KiB, flushed every second)")
 	flag.IntVar(&o.accessBuffer, "access-buffer", 64<<10, "the gateway's log.access_buffer with -access-log (-1: a write per line)")
 	flag.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS of the gateway (0: Go's default, the number of CPUs)")
-	flag.StringVar(&o.profile, "profile", "", "instead of measuring, write a CPU profile of the gateway under wrk on this target (plain, jwt, lease or sync) to profile-<target>.pprof")
+	flag.StringVar(&o.profile, "profile", "", "instead of measuring, write a CPU profile of the gateway under wrk on this target (plain, jwt or lease) to profile-<target>.pprof")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -120,14 +120,13 @@ func run(ctx context.Context, o options) error {
 		for _, v := range []struct {
 			backend string
 			lease   int
-			sync    time.Duration
-		}{{"redis", 0, 0}, {"redis", 10, 0}, {"redis", 0, 50 * time.Millisecond}, {"local", 0, 0}} {
+		}{{"redis", 0}, {"redis", 10}, {"local", 0}} {
 			backend := v.backend
-			a, err := measureAccuracy(ctx, o, env, backend, v.lease, v.sync, 1000, 100)
+			a, err := measureAccuracy(ctx, o, env, backend, v.lease, 1000, 100)
 			if err != nil {
 				return fmt.Errorf("accuracy (%s): %w", backend, err)
 			}
-			fmt.Printf("accuracy %-5s lease %2d sync %-5s  allowed %d of %d, limit allows %.0f (%+.1f%%)\n", backend, v.lease, v.sync, a.allowed, a.total, a.expected,
+			fmt.Printf("accuracy %-5s lease %2d  allowed %d of %d, limit allows %.0f (%+.1f%%)\n", backend, v.lease, a.allowed, a.total, a.expected,
 				100*(float64(a.allowed)-a.expected)/a.expected)
 			accs = append(accs, a)
 		}
@@ -171,7 +170,7 @@ func render(o options, env *environment, targets []target, peak, half map[string
 		gwLogs = fmt.Sprintf("access log to a file (access_buffer: %d)", o.accessBuffer)
 	}
 	fmt.Fprintf(&b, "Upstream: nginx returning a 20-byte body. nginx proxy: %d workers, upstream keepalive, keepalive_requests raised, %s.\n", env.cpus, logs)
-	fmt.Fprintf(&b, "Gateway: GOMAXPROCS %d, %s, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint (verified tokens are cached) and takes one Redis GCRA call per request (concurrent calls pipelined); `lease` takes 50 tokens per Redis call; `sync` decides locally and settles with Redis every 50ms (`sync_interval`).\n\n", env.gomaxprocs(), gwLogs)
+	fmt.Fprintf(&b, "Gateway: GOMAXPROCS %d, %s, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint (verified tokens are cached) and takes one Redis GCRA call per request (concurrent calls pipelined); `lease` takes 50 tokens per Redis call.\n\n", env.gomaxprocs(), gwLogs)
 	fmt.Fprintf(&b, "Load average (1 min) when the report was written: %s. CPU/req is the CPU time of the serving process (nginx: master and workers; direct: the upstream) divided by the requests of that run: unlike req/s it hardly depends on what else the machine runs.\n\n", loadAvg())
 	fmt.Fprintf(&b, "| target | req/s (median) | ratio to nginx | p50 | p99 | CPU/req | CPU/req vs nginx | rounds req/s |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, t := range targets {
@@ -198,9 +197,9 @@ func render(o options, env *environment, targets []target, peak, half map[string
 	if len(accs) > 0 {
 		fmt.Fprintf(&b, "\nDistributed limit: three gateway replicas (separate processes), each loaded by its own wrk (-t1 -c16, %s) at the same time, one tenant, limit %d/s with burst %d.\n\n",
 			o.duration, accs[0].rate, accs[0].burst)
-		fmt.Fprintf(&b, "| backend | lease | sync_interval | requests | allowed | limit allows | deviation |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(&b, "| backend | lease | requests | allowed | limit allows | deviation |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, a := range accs {
-			fmt.Fprintf(&b, "| %s | %d | %s | %d | %d | %.0f | %+.1f%% |\n", a.backend, a.lease, a.sync, a.total, a.allowed, a.expected, 100*(float64(a.allowed)-a.expected)/a.expected)
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.0f | %+.1f%% |\n", a.backend, a.lease, a.total, a.allowed, a.expected, 100*(float64(a.allowed)-a.expected)/a.expected)
 		}
 		fmt.Fprintf(&b, "\n`local` is one bucket per replica, shown for contrast (about 3× the limit).\n")
 	}
@@ -218,8 +217,6 @@ func profile(ctx context.Context, o options, env *environment, targets []target)
 		t = targets[3]
 	case "lease":
 		t = targets[4]
-	case "sync":
-		t = targets[5]
 	}
 	done := make(chan error, 1)
 	go func() {

@@ -202,13 +202,6 @@ rate_limits:
     backend: redis
     lease: 50
     on_redis_error: fail_closed
-  per_user_sync:
-    rate: 1000000
-    period: 1s
-    key: jwt_sub
-    backend: redis
-    sync_interval: 50ms
-    on_redis_error: fail_closed
 routes:
   - name: plain
     path_prefix: /plain
@@ -223,12 +216,7 @@ routes:
     upstreams: ["http://127.0.0.1:%d"]
     auth: jwt
     rate_limit: per_user_lease
-  - name: jwt-sync
-    path_prefix: /sync
-    upstreams: ["http://127.0.0.1:%d"]
-    auth: jwt
-    rate_limit: per_user_sync
-`, e.gwPort, e.adminAddr(o), o.accessLog, o.accessBuffer, o.redis, time.Now().UnixNano(), jwksURL, e.upPort, e.upPort, e.upPort, e.upPort)
+`, e.gwPort, e.adminAddr(o), o.accessLog, o.accessBuffer, o.redis, time.Now().UnixNano(), jwksURL, e.upPort, e.upPort, e.upPort)
 	cfgPath := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
@@ -274,7 +262,6 @@ func (e *environment) targets() []target {
 		{name: "gateway plain", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.gwPort), pid: e.pidOf(e.gwPort)},
 		{name: "gateway jwt+redis", url: fmt.Sprintf("http://127.0.0.1:%d/jwt", e.gwPort), headers: []string{"Authorization: Bearer " + e.token}, pid: e.pidOf(e.gwPort)},
 		{name: "gateway jwt+redis lease", url: fmt.Sprintf("http://127.0.0.1:%d/lease", e.gwPort), headers: []string{"Authorization: Bearer " + e.token}, pid: e.pidOf(e.gwPort)},
-		{name: "gateway jwt+redis sync", url: fmt.Sprintf("http://127.0.0.1:%d/sync", e.gwPort), headers: []string{"Authorization: Bearer " + e.token}, pid: e.pidOf(e.gwPort)},
 	}
 }
 

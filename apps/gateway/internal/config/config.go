@@ -154,12 +154,6 @@ type RateLimitPolicy struct {
 	// shared limit is never exceeded; unused leased tokens expire, so the
 	// replicas may pass slightly fewer requests than the limit.
 	Lease int `yaml:"lease"`
-	// SyncInterval, for the redis backend, switches to synchronised local
-	// mode: each replica decides locally and settles with Redis every
-	// interval (default 0: the exact mode, one Redis call per request).
-	// Between syncs the replicas together may pass up to about Replicas ×
-	// Rate × SyncInterval (per Period) more than the limit, repaid later.
-	SyncInterval Duration `yaml:"sync_interval"`
 }
 
 // Route sends requests that match Host and PathPrefix to Upstreams.

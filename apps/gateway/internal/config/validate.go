@@ -181,16 +181,6 @@ func (c *Config) validateRateLimits(v *validator) {
 		if rl.Replicas < 1 {
 			v.errf(at("replicas"), "must be at least 1")
 		}
-		if rl.SyncInterval != 0 {
-			switch {
-			case rl.Backend != "redis":
-				v.errf(at("sync_interval"), "applies to the redis backend only")
-			case rl.Lease > 1:
-				v.errf(at("sync_interval"), "cannot be combined with lease")
-			case rl.SyncInterval.D() < time.Millisecond || rl.SyncInterval.D() > 10*time.Second:
-				v.errf(at("sync_interval"), "must be between 1ms and 10s, got %s", rl.SyncInterval.D())
-			}
-		}
 	}
 }
 

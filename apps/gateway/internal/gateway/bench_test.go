@@ -15,8 +15,7 @@ import (
 
 // BenchmarkProxy measures requests through a started gateway over loopback
 // (client, gateway and upstream in one process): plain and with JWT plus a
-// Redis rate limit (exact, and synchronised every 50ms). Use bench/gateway
-// for the comparison with nginx.
+// Redis rate limit. Use bench/gateway for the comparison with nginx.
 func BenchmarkProxy(b *testing.B) {
 	up := newUpstream(b, "u")
 	js := jwkstest.New(b)
@@ -43,12 +42,6 @@ rate_limits:
     period: 1s
     key: jwt_sub
     backend: redis
-  big_sync:
-    rate: 1000000
-    period: 1s
-    key: jwt_sub
-    backend: redis
-    sync_interval: 50ms
 routes:
   - name: plain
     path_prefix: /plain
@@ -58,19 +51,13 @@ routes:
     upstreams: [%q]
     auth: jwt
     rate_limit: big
-  - name: jwt-sync
-    path_prefix: /sync
-    upstreams: [%q]
-    auth: jwt
-    rate_limit: big_sync
-`, addr, prefix, js.URL(), up.URL, up.URL, up.URL)
+`, addr, prefix, js.URL(), up.URL, up.URL)
 	g := startGatewayB(b, nil, yaml)
 	tok := js.Sign(b, "k1", jwt.MapClaims{"iss": "https://issuer.test/", "aud": "api.test", "sub": "bench",
 		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	c := &http.Client{Transport: tr}
-	for _, bc := range []struct{ name, path, auth string }{{"plain", "/plain", ""}, {"jwt+redis", "/jwt", "Bearer " + tok},
-		{"jwt+redis-sync", "/sync", "Bearer " + tok}} {
+	for _, bc := range []struct{ name, path, auth string }{{"plain", "/plain", ""}, {"jwt+redis", "/jwt", "Bearer " + tok}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetParallelism(16)
 			b.RunParallel(func(pb *testing.PB) {

@@ -31,14 +31,6 @@ type built struct {
 	newJWKS   bool
 	newRedis  bool
 	fallbacks []*ratelimit.Fallback
-	synced    []*ratelimit.Synced
-}
-
-// closeLimiters stops the synchronised limiters, settling their counts.
-func (b *built) closeLimiters() {
-	for _, s := range b.synced {
-		s.Close()
-	}
 }
 
 type jwksRes struct {
@@ -60,7 +52,6 @@ func (r *redisRes) close() {
 
 // discard releases what build created for a version that will not be served.
 func (b *built) discard() {
-	b.closeLimiters()
 	if b.table != nil {
 		b.table.Close()
 	}
@@ -208,12 +199,7 @@ func (g *Gateway) limiter(b *built, cfg *config.Config, route string, p config.R
 		}
 		red := ratelimit.NewBatchedRedis(b.redis.batch, cfg.Redis.KeyPrefix+"rl:"+route+":", l, cfg.Redis.Timeout.D())
 		var prim ratelimit.Limiter = red
-		switch {
-		case p.SyncInterval > 0:
-			s := ratelimit.NewSynced(red, b.redis.client, p.SyncInterval.D(), p.Replicas, g.now)
-			b.synced = append(b.synced, s)
-			prim = s
-		case p.Lease > 1:
+		if p.Lease > 1 {
 			prim = ratelimit.NewLeased(red, p.Lease, g.now)
 		}
 		f := ratelimit.NewFallback(prim, mode, l, p.Replicas, g.now, g.log)

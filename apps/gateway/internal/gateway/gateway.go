@@ -158,7 +158,6 @@ func (g *Gateway) Apply(ctx context.Context, cfg *config.Config) error {
 	g.log.Info("configuration active", "version", v, "hash", cfg.Hash, "routes", len(cfg.Routes))
 	if old != nil {
 		time.AfterFunc(g.grace, func() {
-			old.closeLimiters()
 			if oldTable != nil {
 				oldTable.Close()
 			}
@@ -323,7 +322,6 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.stop()
 	g.mu.Lock()
 	if cur := g.cur.Load(); cur != nil {
-		cur.closeLimiters()
 		cur.table.Close()
 		if cur.redis != nil {
 			cur.redis.close()

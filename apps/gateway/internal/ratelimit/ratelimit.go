@@ -1,8 +1,7 @@
 // Package ratelimit enforces request rates: a local token bucket per
 // replica, and GCRA in Redis shared by every replica (one atomic script call
-// per request, leases of several tokens per call, or local decisions
-// settled with Redis every interval), with a declared behaviour when Redis
-// fails.
+// per request, or leases of several tokens per call), with a declared
+// behaviour when Redis fails.
 package ratelimit
 
 import (

@@ -208,3 +208,34 @@ func TestLeasedReplicasNeverExceedTheLimit(t *testing.T) {
 		t.Fatalf("leased replicas passed %d of %d, want 95..100 (never more than the limit)", allowed, calls)
 	}
 }
+
+// BenchmarkAllow compares the Redis modes on one hot key: exact (one
+// pipelined script call per request) and leases of 50.
+func BenchmarkAllow(b *testing.B) {
+	addr, prefix := testenv.Redis(b)
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	b.Cleanup(func() { c.Close() })
+	l := ratelimit.Limit{Rate: 1000000, Period: time.Second, Burst: 100000}
+	batch := ratelimit.NewBatcher(c, 4, time.Second)
+	b.Cleanup(batch.Close)
+	for _, m := range []struct {
+		name string
+		lim  ratelimit.Limiter
+	}{
+		{"exact", ratelimit.NewBatchedRedis(batch, prefix+"e:", l, time.Second)},
+		{"lease50", ratelimit.NewLeased(ratelimit.NewBatchedRedis(batch, prefix+"l:", l, time.Second), 50, nil)},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := m.lim.Allow(context.Background(), "k"); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
