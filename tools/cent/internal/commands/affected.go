@@ -89,6 +89,7 @@ change affects only the packages using a changed module (a go directive,
 toolchain or go.work change affects everything).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			analysisGC()
 			if typ != "" && !validType(typ) {
 				return fmt.Errorf("--type: unknown project type %q (want one of %s)", typ, typeList())
 			}

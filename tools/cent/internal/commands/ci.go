@@ -32,6 +32,7 @@ the matrix and the project count are also appended to $GITHUB_OUTPUT as
 matrix=... and count=....`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			analysisGC()
 			if typ != "" && !validType(typ) {
 				return fmt.Errorf("--type: unknown project type %q (want one of %s)", typ, typeList())
 			}

@@ -47,6 +47,7 @@ func newGraphCmd(g *globalOptions) *cobra.Command {
 		Short: "Show the project graph (text, JSON, DOT or a self-contained HTML page)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			analysisGC()
 			ws, err := loadWorkspace(cmd.Context(), g)
 			if err != nil {
 				return err

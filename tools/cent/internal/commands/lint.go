@@ -27,6 +27,7 @@ platform). Untyped libraries (type lib) are infrastructure any library may use.
 Rules are configurable in cent.yaml under boundaries. Exit status 1 on
 violations.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			analysisGC()
 			ws, gr, err := loadGraph(cmd.Context(), g, platform)
 			if err != nil {
 				return err

@@ -31,6 +31,7 @@ func newShowCmd(g *globalOptions) *cobra.Command {
 		Short: "List the projects (name, type, root)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			analysisGC()
 			ws, err := loadWorkspace(cmd.Context(), g)
 			if err != nil {
 				return err
@@ -65,6 +66,7 @@ func newShowCmd(g *globalOptions) *cobra.Command {
 		Short: "Show one project: root, type, tags, targets, files, dependencies and dependents",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			analysisGC()
 			ws, gr, err := loadGraph(cmd.Context(), g, o.platform)
 			if err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"go/build"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -195,22 +196,41 @@ func (g *Graph) rollUp() {
 			}
 		}
 	}
-	g.deps = map[string][]Dependency{}
-	g.dependents = map[string][]Dependency{}
+	g.Dependencies = make([]Dependency, 0, len(kinds))
 	for key, k := range kinds {
-		d := Dependency{Source: key[0], Target: key[1], Kind: k}
-		g.Dependencies = append(g.Dependencies, d)
+		g.Dependencies = append(g.Dependencies, Dependency{Source: key[0], Target: key[1], Kind: k})
 	}
-	sort.Slice(g.Dependencies, func(i, j int) bool {
-		a, b := g.Dependencies[i], g.Dependencies[j]
-		if a.Source != b.Source {
-			return a.Source < b.Source
+	slices.SortFunc(g.Dependencies, func(a, b Dependency) int {
+		if c := strings.Compare(a.Source, b.Source); c != 0 {
+			return c
 		}
-		return a.Target < b.Target
+		return strings.Compare(a.Target, b.Target)
 	})
+	// A project's dependencies are a run of the sorted list; its
+	// dependents are gathered into one backing array.
+	g.deps = make(map[string][]Dependency, len(g.Workspace.Projects))
+	for i := 0; i < len(g.Dependencies); {
+		j := i + 1
+		for j < len(g.Dependencies) && g.Dependencies[j].Source == g.Dependencies[i].Source {
+			j++
+		}
+		g.deps[g.Dependencies[i].Source] = g.Dependencies[i:j:j]
+		i = j
+	}
+	count := make(map[string]int, len(g.Workspace.Projects))
 	for _, d := range g.Dependencies {
-		g.deps[d.Source] = append(g.deps[d.Source], d)
-		g.dependents[d.Target] = append(g.dependents[d.Target], d)
+		count[d.Target]++
+	}
+	g.dependents = make(map[string][]Dependency, len(count))
+	backing := make([]Dependency, 0, len(g.Dependencies))
+	for _, d := range g.Dependencies {
+		list, ok := g.dependents[d.Target]
+		if !ok {
+			n := count[d.Target]
+			list = backing[len(backing) : len(backing) : len(backing)+n]
+			backing = backing[:len(backing)+n]
+		}
+		g.dependents[d.Target] = append(list, d)
 	}
 	g.Cycles = g.findCycles()
 }

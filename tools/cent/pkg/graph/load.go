@@ -142,26 +142,46 @@ func loadPackages(ctx context.Context, ws *workspace.Workspace, bctx build.Conte
 	}
 	pkgs := make([]*Package, len(ws.GoDirs))
 	pc := openPkgCache(o.CacheDir, ws, &bctx)
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < n; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				pkgs[i] = v.cachedLoad(pc, &bctx, ws.GoDirs[i])
-			}
-		}()
-	}
-	var err error
-	for i := range ws.GoDirs {
-		if err = ctx.Err(); err != nil {
-			break
+	each := func(fn func(i int)) error {
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for w := 0; w < n; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					fn(i)
+				}
+			}()
 		}
-		next <- i
+		var err error
+		for i := range ws.GoDirs {
+			if err = ctx.Err(); err != nil {
+				break
+			}
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		return err
 	}
-	close(next)
-	wg.Wait()
+	// Fingerprint every directory first, while the cache file is decoded,
+	// then reuse or read each package.
+	var stamps []string
+	var stamped []bool
+	if pc != nil {
+		stamps, stamped = make([]string, len(ws.GoDirs)), make([]bool, len(ws.GoDirs))
+		if err := each(func(i int) { stamps[i], stamped[i] = stamp(ws, ws.GoDirs[i]) }); err != nil {
+			return nil, err
+		}
+	}
+	err := each(func(i int) {
+		if pc == nil {
+			pkgs[i], _ = v.loadPackage(&bctx, ws.GoDirs[i])
+			return
+		}
+		pkgs[i] = v.cachedLoad(pc, &bctx, ws.GoDirs[i], stamps[i], stamped[i])
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -178,13 +198,9 @@ func loadPackages(ctx context.Context, ws *workspace.Workspace, bctx build.Conte
 }
 
 // cachedLoad reuses the cached package of dir when its Go files are
-// unchanged, else reads it (and caches it).
-func (v *wsView) cachedLoad(pc *pkgCache, bctx *build.Context, dir string) *Package {
-	if pc == nil {
-		p, _ := v.loadPackage(bctx, dir)
-		return p
-	}
-	st, ok := stamp(v.Workspace, dir)
+// unchanged (st is their fingerprint; ok is false when there is none), else
+// reads it (and caches it).
+func (v *wsView) cachedLoad(pc *pkgCache, bctx *build.Context, dir, st string, ok bool) *Package {
 	if ok {
 		if p, pats, hit := pc.get(dir, st); hit {
 			p.ImportPath = v.ImportPath(dir)

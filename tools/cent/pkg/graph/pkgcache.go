@@ -21,11 +21,12 @@ import (
 // of their directory's Go files (name, size, modification and change time,
 // inode). A package is reused only when every Go file in its directory has
 // the same fingerprint, so an edit, an added, removed or renamed file makes
-// it be read again; packages with //go:embed or load errors are never
-// reused. The cache file is per workspace root, build context and Go
+// it be read again; packages with load errors are never reused, and the
+// files //go:embed patterns match are looked up again on every hit. The cache file is per workspace root, build context and Go
 // release, written atomically; an unreadable one is ignored (a miss).
 type pkgCache struct {
 	path    string
+	loaded  chan struct{} // closed once entries holds the file's content
 	mu      sync.Mutex
 	entries map[string]cachedPackage
 	dirty   bool
@@ -51,12 +52,18 @@ func openPkgCache(dir string, ws *workspace.Workspace, bctx *build.Context) *pkg
 		fmt.Fprintf(h, "\x00%s=%s", m.Dir, m.Path)
 	}
 	c := &pkgCache{path: filepath.Join(dir, hex.EncodeToString(h.Sum(nil))[:32]+".gob"), entries: map[string]cachedPackage{}}
-	if data, err := os.ReadFile(c.path); err == nil {
-		var entries map[string]cachedPackage
-		if gob.NewDecoder(bytes.NewReader(data)).Decode(&entries) == nil {
-			c.entries = entries
+	c.loaded = make(chan struct{})
+	// The file is decoded in the background while the caller fingerprints
+	// the directories; get waits for it.
+	go func() {
+		defer close(c.loaded)
+		if data, err := os.ReadFile(c.path); err == nil {
+			var entries map[string]cachedPackage
+			if gob.NewDecoder(bytes.NewReader(data)).Decode(&entries) == nil {
+				c.entries = entries
+			}
 		}
-	}
+	}()
 	return c
 }
 
@@ -84,6 +91,7 @@ func stamp(ws *workspace.Workspace, dir string) (string, bool) {
 
 // get returns a copy of the cached package for dir if its stamp matches.
 func (c *pkgCache) get(dir, st string) (*Package, embedPatterns, bool) {
+	<-c.loaded
 	c.mu.Lock()
 	e, ok := c.entries[dir]
 	c.mu.Unlock()
@@ -99,6 +107,7 @@ func (c *pkgCache) get(dir, st string) (*Package, embedPatterns, bool) {
 // The files its //go:embed patterns match are not kept (they can change
 // without the Go files changing): a hit matches the patterns again.
 func (c *pkgCache) put(dir, st string, p *Package, pats embedPatterns) {
+	<-c.loaded
 	if p.Error != "" {
 		c.mu.Lock()
 		if _, had := c.entries[dir]; had {
@@ -119,6 +128,7 @@ func (c *pkgCache) put(dir, st string, p *Package, pats embedPatterns) {
 
 // save writes the cache if it changed, dropping directories that are gone.
 func (c *pkgCache) save(ws *workspace.Workspace) {
+	<-c.loaded
 	for dir := range c.entries {
 		if _, ok := ws.Dirs[dir]; !ok {
 			delete(c.entries, dir)
