@@ -1,10 +1,11 @@
 package commands
 
 import (
-	"encoding/json"
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/centuria/centuria/tools/cent/internal/jsonout"
 )
 
 // analysisGC is called by the commands that load the graph, answer and
@@ -21,9 +22,4 @@ func analysisGC() {
 }
 
 // writeJSON writes v as indented JSON with a trailing newline.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+func writeJSON(w io.Writer, v any) error { return jsonout.Write(w, v) }
