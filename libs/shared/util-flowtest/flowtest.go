@@ -68,25 +68,7 @@ func NATS(t testing.TB) Flow {
 	prefix := strings.ToLower(name)
 	tp, err := orderflow.NewTopology(prefix)
 	testenv.Must(t, err, "topology")
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	testenv.Must(t, err, "connecting to NATS at %s", url)
-	js, err := jetstream.New(nc)
-	testenv.Must(t, err, "jetstream")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		names := js.StreamNames(ctx)
-		var del []string
-		for n := range names.Name() {
-			if strings.HasPrefix(n, tp.Stream("")) {
-				del = append(del, n)
-			}
-		}
-		for _, n := range del {
-			js.DeleteStream(ctx, n)
-		}
-		nc.Close()
-	})
+	nc, js := testenv.JetStream(t, url, tp.Stream(""))
 	ctx := context.Background()
 	for _, s := range tp.Streams() {
 		_, err := events.EnsureStream(ctx, js, s)

@@ -6,7 +6,6 @@ package platformtest
 import (
 	"context"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -65,21 +64,7 @@ func NATS(t testing.TB) (*nats.Conn, jetstream.JetStream, string) {
 // deletes streams starting with prefix when the test ends.
 func Connect(t testing.TB, url, prefix string) (*nats.Conn, jetstream.JetStream, string) {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	testenv.Must(t, err, "connecting to NATS at %s", url)
-	js, err := jetstream.New(nc)
-	testenv.Must(t, err, "jetstream")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		names := js.StreamNames(ctx)
-		for n := range names.Name() {
-			if strings.HasPrefix(n, prefix) {
-				js.DeleteStream(ctx, n)
-			}
-		}
-		nc.Close()
-	})
+	nc, js := testenv.JetStream(t, url, prefix)
 	return nc, js, prefix
 }
 
