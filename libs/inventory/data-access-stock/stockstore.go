@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/centuria/centuria/libs/platform/postgres"
 	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -21,11 +22,7 @@ var migrations embed.FS
 
 // Migrations returns the goose migrations of the inventory schema.
 func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory always exists
-	}
-	return sub
+	return postgres.MigrationsDir(migrations, "migrations")
 }
 
 // MaxAvailable is the largest stock level Set accepts.

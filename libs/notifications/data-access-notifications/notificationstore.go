@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/centuria/centuria/libs/platform/postgres"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -19,11 +20,7 @@ var migrations embed.FS
 
 // Migrations returns the goose migrations of the notifications schema.
 func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory always exists
-	}
-	return sub
+	return postgres.MigrationsDir(migrations, "migrations")
 }
 
 // Kind is what a notification is about.

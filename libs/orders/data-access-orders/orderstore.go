@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/centuria/centuria/libs/platform/postgres"
 	money "github.com/centuria/centuria/libs/shared/util-money"
 	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 	"github.com/jackc/pgx/v5"
@@ -22,11 +23,7 @@ var migrations embed.FS
 
 // Migrations returns the goose migrations of the orders schema.
 func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory always exists
-	}
-	return sub
+	return postgres.MigrationsDir(migrations, "migrations")
 }
 
 // Status is where an order is in its life.

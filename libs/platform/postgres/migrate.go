@@ -66,3 +66,14 @@ func Migrate(ctx context.Context, cfg Config, fsys fs.FS) ([]int64, error) {
 	}
 	return versions, nil
 }
+
+// MigrationsDir returns the directory dir of fsys, usually an embed.FS
+// holding `//go:embed migrations/*.sql`, as the file system Migrate reads.
+// It panics when dir is not a valid path, which an embed pattern rules out.
+func MigrationsDir(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(fmt.Sprintf("postgres: migrations directory %q: %v", dir, err))
+	}
+	return sub
+}
