@@ -24,6 +24,37 @@ type affectedOptions struct {
 	platform    platformOptions
 }
 
+// selectProjects returns the projects a command works on, with the graph:
+// those affected when affected is set, every project when all is set, else
+// the named ones (each must exist), in that order of precedence.
+func (o *affectedOptions) selectProjects(cmd *cobra.Command, ws *workspace.Workspace, named []string, all, affected bool) ([]string, *graph.Graph, error) {
+	if affected {
+		rep, gr, err := o.run(cmd, ws)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rep.Names(), gr, nil
+	}
+	var names []string
+	if all {
+		for _, p := range ws.Projects {
+			names = append(names, p.Name)
+		}
+	} else {
+		for _, n := range named {
+			if _, err := ws.Project(n); err != nil {
+				return nil, nil, err
+			}
+		}
+		names = named
+	}
+	gr, err := graph.Build(cmd.Context(), ws, o.platform.graphOptions())
+	if err != nil {
+		return nil, nil, err
+	}
+	return names, gr, nil
+}
+
 func addAffectedFlags(cmd *cobra.Command, o *affectedOptions) {
 	cmd.Flags().StringVar(&o.Base, "base", "main", "compare against the merge base with this git revision")
 	cmd.Flags().StringVar(&o.Head, "head", "", "compare this revision (default: the working tree, including uncommitted and untracked files)")

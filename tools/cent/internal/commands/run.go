@@ -16,7 +16,6 @@ import (
 
 	"github.com/centuria/centuria/tools/cent/pkg/graph"
 	"github.com/centuria/centuria/tools/cent/pkg/task"
-	"github.com/centuria/centuria/tools/cent/pkg/workspace"
 )
 
 func init() { register(newRunCmd) }
@@ -100,35 +99,6 @@ func (o *runOptions) validate() error {
 	return nil
 }
 
-// selectProjects returns the project names to run.
-func (o *runOptions) selectProjects(cmd *cobra.Command, ws *workspace.Workspace) ([]string, *graph.Graph, error) {
-	switch {
-	case o.All:
-		gr, err := graph.Build(cmd.Context(), ws, o.affected.platform.graphOptions())
-		if err != nil {
-			return nil, nil, err
-		}
-		var names []string
-		for _, p := range ws.Projects {
-			names = append(names, p.Name)
-		}
-		return names, gr, nil
-	case o.Affected:
-		rep, gr, err := o.affected.run(cmd, ws)
-		if err != nil {
-			return nil, nil, err
-		}
-		return rep.Names(), gr, nil
-	}
-	for _, name := range o.Projects {
-		if _, err := ws.Project(name); err != nil {
-			return nil, nil, err
-		}
-	}
-	gr, err := graph.Build(cmd.Context(), ws, o.affected.platform.graphOptions())
-	return o.Projects, gr, err
-}
-
 func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	if err := o.validate(); err != nil {
 		return err
@@ -140,7 +110,7 @@ func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
 	}
 	// git and go env run while the graph is built.
 	inputs := prefetchKeyInputs(ctx, ws.Root)
-	names, gr, err := o.selectProjects(cmd, ws)
+	names, gr, err := o.affected.selectProjects(cmd, ws, o.Projects, o.All, o.Affected)
 	if err != nil {
 		return err
 	}

@@ -150,33 +150,16 @@ func (o *vulnOptions) scanOptions(ws *workspace.Workspace, db string) vuln.Optio
 
 // projects returns the chosen projects, sorted by name, and the graph.
 func (o *vulnOptions) projects(cmd *cobra.Command, ws *workspace.Workspace, args []string) ([]string, *graph.Graph, error) {
-	if o.Affected {
-		rep, gr, err := o.affected.run(cmd, ws)
-		if err != nil {
-			return nil, nil, err
-		}
-		return rep.Names(), gr, nil
-	}
-	gr, err := graph.Build(cmd.Context(), ws, o.affected.platform.graphOptions())
+	names, gr, err := o.affected.selectProjects(cmd, ws, args, o.All, o.Affected)
 	if err != nil {
 		return nil, nil, err
 	}
-	var names []string
-	if o.All {
-		for _, p := range ws.Projects {
-			names = append(names, p.Name)
-		}
-	} else {
-		for _, a := range args {
-			p, err := ws.Project(a)
-			if err != nil {
-				return nil, nil, err
-			}
-			names = append(names, p.Name)
-		}
+	if !o.Affected {
+		names = slices.Clone(names)
+		slices.Sort(names)
+		names = slices.Compact(names)
 	}
-	slices.Sort(names)
-	return slices.Compact(names), gr, nil
+	return names, gr, nil
 }
 
 // targets lists each project's packages that have non-test Go files: the
