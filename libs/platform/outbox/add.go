@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/centuria/centuria/libs/platform/natstrace"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/propagation"
 )
@@ -98,67 +100,138 @@ func Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 // take row locks in a consistent order across transactions as usual to avoid
 // deadlocks. Invalid events return an error wrapping ErrInvalidEvent (and
 // ErrEventTooLarge) and nothing is written.
+//
+// Each call is one statement (one round trip) that takes the locks, checks
+// the wake-up flag and inserts the rows, in that order.
 func (w *Writer) Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	trace := nats.Header{}
-	w.propagator.Inject(ctx, natstrace.HeaderCarrier(trace))
+	traceJSON, trace, err := w.traceHeaders(ctx)
+	if err != nil {
+		return err
+	}
+	now := w.now().UTC()
+	if len(events) == 1 {
+		e, headers, err := w.prepare(0, events[0], now, trace, traceJSON)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, insertOne, e.ID.String(), e.AggregateType, e.AggregateID, e.Type, e.Payload, headers, e.CreatedAt,
+			aggregateLock(e.AggregateType, e.AggregateID))
+		return checkInserted(tag, err, 1)
+	}
 	n := len(events)
 	ids := make([]string, n)
 	aggTypes, aggIDs, types := make([]string, n), make([]string, n), make([]string, n)
 	payloads := make([][]byte, n)
 	headers := make([]string, n)
 	created := make([]time.Time, n)
-	var locks []int32
-	now := w.now().UTC()
+	locks := make([]int32, n)
 	for i := range events {
-		e := events[i]
-		if err := e.validate(i, w.maxSize); err != nil {
+		e, h, err := w.prepare(i, events[i], now, trace, traceJSON)
+		if err != nil {
 			return err
 		}
-		if e.ID == uuid.Nil {
-			id, err := w.newID()
-			if err != nil {
-				return fmt.Errorf("outbox: event id: %w", err)
-			}
-			e.ID = id
-		}
-		if e.CreatedAt.IsZero() {
-			e.CreatedAt = now
-		}
-		h := make(map[string]string, len(e.Headers)+len(trace))
-		for k, v := range trace {
-			h[k] = v[0]
-		}
-		for k, v := range e.Headers {
-			h[k] = v
-		}
-		hb, err := json.Marshal(h)
-		if err != nil {
-			return fmt.Errorf("outbox: headers: %w", err)
-		}
 		ids[i], aggTypes[i], aggIDs[i], types[i] = e.ID.String(), e.AggregateType, e.AggregateID, e.Type
-		payloads[i], headers[i], created[i] = e.Payload, string(hb), e.CreatedAt
-		locks = append(locks, aggregateLock(e.AggregateType, e.AggregateID))
+		payloads[i], headers[i], created[i] = e.Payload, h, e.CreatedAt
+		locks[i] = aggregateLock(e.AggregateType, e.AggregateID)
 	}
+	// Sorted, so that two calls locking the same aggregates take them in the
+	// same order and cannot deadlock each other.
 	slices.Sort(locks)
 	locks = slices.Compact(locks)
-	b := &pgx.Batch{}
-	for _, k := range locks {
-		b.Queue("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", int32(lockClass), k)
-	}
-	// One statement writes the events and wakes an idle relay at commit (a
-	// busy one polls anyway): the insert runs whether or not anyone listens.
-	b.Queue(`WITH ins AS (
-	INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
-	SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[]))
-SELECT pg_notify($8, '') FROM outbox_wakeup WHERE listening`,
-		ids, aggTypes, aggIDs, types, payloads, headers, created, NotifyChannel)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	tag, err := tx.Exec(ctx, insertMany, ids, aggTypes, aggIDs, types, payloads, headers, created, locks)
+	return checkInserted(tag, err, n)
+}
+
+// The insert statements take the aggregates' advisory locks and send NOTIFY
+// (only while a relay waits idle) in uncorrelated sub-selects of the WHERE
+// clause. PostgreSQL runs them once as a one-time filter before it produces
+// the first row, and so before the row's seq is drawn from the identity
+// sequence: a writer that waits for another writer of the same aggregate
+// draws its seq only after that one commits. TestSeqFollowsCommitOrder
+// checks it. The always-true conditions make the filter evaluate both.
+//
+// Parameters are typed by casts in the text so that the statements also run
+// unprepared (QueryExecModeExec, as behind PgBouncer).
+var (
+	insertOne = `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
+SELECT $1::text::uuid, $2::text, $3::text, $4::text, $5::bytea, $6::text::jsonb, $7::timestamptz
+WHERE (SELECT pg_advisory_xact_lock(` + strconv.Itoa(lockClass) + `, $8::int4)::text) = ''
+	AND ` + notifyIfListening
+	insertMany = `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
+SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[])
+WHERE (SELECT count(pg_advisory_xact_lock(` + strconv.Itoa(lockClass) + `, k)) FROM unnest($8::int4[]) k) > 0
+	AND ` + notifyIfListening
+)
+
+// notifyIfListening is a condition that is always true and sends NOTIFY
+// (delivered at commit) when a relay has flagged itself idle.
+const notifyIfListening = `(SELECT count(pg_notify('` + NotifyChannel + `', '')) FROM outbox_wakeup WHERE listening) >= 0`
+
+// checkInserted turns the result of an insert statement into Add's error.
+func checkInserted(tag pgconn.CommandTag, err error, n int) error {
+	if err != nil {
 		return fmt.Errorf("outbox: writing %d events: %w", n, err)
 	}
+	if got := tag.RowsAffected(); got != int64(n) {
+		return fmt.Errorf("outbox: wrote %d of %d events", got, n)
+	}
 	return nil
+}
+
+// traceHeaders returns the trace context of ctx as message headers, and
+// encoded as the JSON headers column of an event that has no others.
+func (w *Writer) traceHeaders(ctx context.Context) (string, nats.Header, error) {
+	trace := nats.Header{}
+	w.propagator.Inject(ctx, natstrace.HeaderCarrier(trace))
+	if len(trace) == 0 {
+		return "{}", nil, nil
+	}
+	h := make(map[string]string, len(trace))
+	for k, v := range trace {
+		h[k] = v[0]
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return "", nil, fmt.Errorf("outbox: headers: %w", err)
+	}
+	return string(b), trace, nil
+}
+
+// prepare validates the i-th event, fills in its ID and CreatedAt, and
+// returns it with its headers (the trace context overridden by its own
+// headers) encoded as JSON.
+func (w *Writer) prepare(i int, e Event, now time.Time, trace nats.Header, traceJSON string) (Event, string, error) {
+	if err := e.validate(i, w.maxSize); err != nil {
+		return e, "", err
+	}
+	if e.ID == uuid.Nil {
+		id, err := w.newID()
+		if err != nil {
+			return e, "", fmt.Errorf("outbox: event id: %w", err)
+		}
+		e.ID = id
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now
+	}
+	if len(e.Headers) == 0 {
+		return e, traceJSON, nil
+	}
+	h := make(map[string]string, len(e.Headers)+len(trace))
+	for k, v := range trace {
+		h[k] = v[0]
+	}
+	for k, v := range e.Headers {
+		h[k] = v
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return e, "", fmt.Errorf("outbox: headers: %w", err)
+	}
+	return e, string(b), nil
 }
 
 // aggregateLock hashes an aggregate to the second key of its advisory lock.

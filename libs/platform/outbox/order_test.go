@@ -1,0 +1,104 @@
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/centuria/centuria/internal/testenv"
+	"github.com/centuria/centuria/libs/platform/internal/platformtest"
+	"github.com/centuria/centuria/libs/platform/postgres"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// TestSeqFollowsCommitOrder holds a transaction that wrote an event of
+// aggregate A open while a second writer of A waits for it, and commits an
+// event of another aggregate meanwhile: the waiting writer's events must be
+// numbered after both, i.e. the advisory lock is taken before the seq is
+// drawn, for one event per call and for several.
+func TestSeqFollowsCommitOrder(t *testing.T) {
+	for _, mode := range platformtest.Modes {
+		for _, many := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/many=%v", mode, many), func(t *testing.T) {
+				db, _ := platformtest.DB(t, mode)
+				ctx := context.Background()
+				testenv.Must(t, EnsureSchema(ctx, db.Pool), "schema")
+				first := []Event{ev(t, "order", "A", "order.updated", map[string]int{"n": 1})}
+				second := []Event{ev(t, "order", "A", "order.updated", map[string]int{"n": 2})}
+				if many {
+					first = append(first, ev(t, "order", "C", "order.updated", map[string]int{"n": 1}))
+					second = append([]Event{ev(t, "order", "B", "order.updated", map[string]int{"n": 1})}, second...)
+				}
+				for _, evs := range [][]Event{first, second} {
+					for i := range evs {
+						evs[i].ID = uuid.New()
+					}
+				}
+				tx1, err := db.Pool.Begin(ctx)
+				testenv.Must(t, err, "begin 1")
+				defer tx1.Rollback(ctx)
+				testenv.Must(t, Add(ctx, tx1, first...), "add 1")
+
+				added := make(chan error, 1)
+				commit2 := make(chan struct{})
+				done := make(chan error, 1)
+				go func() {
+					done <- pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+						err := Add(ctx, tx, second...)
+						added <- err
+						<-commit2
+						return err
+					})
+				}()
+				waitForAdvisoryWaiter(t, db)
+				select {
+				case err := <-added:
+					t.Fatalf("second writer of A did not wait for the first (err %v)", err)
+				default:
+				}
+				other := ev(t, "order", "D", "order.updated", map[string]int{"n": 1})
+				other.ID = uuid.New()
+				testenv.Must(t, pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return Add(ctx, tx, other) }), "add other")
+				testenv.Must(t, tx1.Commit(ctx), "commit 1")
+				select {
+				case err := <-added:
+					testenv.Must(t, err, "add 2")
+				case <-time.After(30 * time.Second):
+					t.Fatal("second writer still waits after the first committed")
+				}
+				close(commit2)
+				testenv.Must(t, <-done, "commit 2")
+
+				seqs := func(evs ...Event) (lo, hi int64) {
+					ids := make([]string, len(evs))
+					for i, e := range evs {
+						ids[i] = e.ID.String()
+					}
+					testenv.Must(t, db.Pool.QueryRow(ctx, "SELECT min(seq), max(seq) FROM outbox_events WHERE id::text = ANY($1)", ids).Scan(&lo, &hi), "seqs")
+					return lo, hi
+				}
+				_, firstHi := seqs(first...)
+				otherLo, otherHi := seqs(other)
+				secondLo, _ := seqs(second...)
+				if !(firstHi < otherLo && otherHi < secondLo) {
+					t.Fatalf("first writer's seqs end at %d, other aggregate's is %d, waiting writer's start at %d: the waiting writer drew its seq before the lock",
+						firstHi, otherLo, secondLo)
+				}
+			})
+		}
+	}
+}
+
+// waitForAdvisoryWaiter waits until a session of db's database waits for an
+// advisory lock.
+func waitForAdvisoryWaiter(t *testing.T, db *postgres.DB) {
+	t.Helper()
+	platformtest.Eventually(t, "a writer waiting for the aggregate lock", func() bool {
+		var n int
+		testenv.Must(t, db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n), "pg_locks")
+		return n > 0
+	})
+}
