@@ -101,7 +101,7 @@ func goModCache() string {
 	return filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod")
 }
 
-func newAffectedCmd(g *globalOptions) *cobra.Command {
+func newAffectedCmd(g *GlobalOptions) *cobra.Command {
 	o := &affectedOptions{}
 	var (
 		asJSON, packages bool

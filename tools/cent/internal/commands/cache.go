@@ -16,7 +16,7 @@ import (
 
 func init() { register(newCacheCmd) }
 
-func newCacheCmd(g *globalOptions) *cobra.Command {
+func newCacheCmd(g *GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cache",
 		Short: "Inspect and prune the local task cache",

@@ -12,7 +12,7 @@ import (
 
 func init() { register(newCICmd) }
 
-func newCICmd(g *globalOptions) *cobra.Command {
+func newCICmd(g *GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "ci", Short: "Helpers for CI pipelines"}
 	o := &affectedOptions{}
 	var (

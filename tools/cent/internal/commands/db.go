@@ -18,7 +18,7 @@ const envAdminURL = "CENT_DB_ADMIN_URL"
 // defaultAdminURL is the local development server.
 const defaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
-func newDBCmd(g *globalOptions) *cobra.Command {
+func newDBCmd(g *GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "db", Short: "Database per service: provisioning and migrations"}
 	var (
 		adminURL    string

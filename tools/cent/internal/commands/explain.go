@@ -22,7 +22,7 @@ type taskLookup interface {
 	LastRun(ctx context.Context, taskID string) (*cache.Entry, error)
 }
 
-func newExplainCmd(g *globalOptions) *cobra.Command {
+func newExplainCmd(g *GlobalOptions) *cobra.Command {
 	var (
 		co       cacheOptions
 		platform platformOptions

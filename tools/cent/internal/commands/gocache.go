@@ -13,7 +13,7 @@ import (
 
 func init() { register(newGocacheCmd) }
 
-func newGocacheCmd(g *globalOptions) *cobra.Command {
+func newGocacheCmd(g *GlobalOptions) *cobra.Command {
 	// The go command waits for each put's answer: answer once the local
 	// cache has the object and upload in the background.
 	o := &cacheOptions{AsyncUpload: true}

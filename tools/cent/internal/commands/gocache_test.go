@@ -23,7 +23,7 @@ func TestGocacheCommand(t *testing.T) {
 	out := sha256.Sum256(body)
 
 	session := func(requests string) []gocacheprog.Response {
-		cmd := newGocacheCmd(&globalOptions{})
+		cmd := newGocacheCmd(&GlobalOptions{})
 		cmd.SetArgs([]string{"--cache-dir", t.TempDir(), "--remote-cache", remote})
 		var stdout, stderr bytes.Buffer
 		cmd.SetIn(strings.NewReader(requests))

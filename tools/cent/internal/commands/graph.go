@@ -40,7 +40,7 @@ type graphProject struct {
 	Affected bool `json:"affected,omitempty"`
 }
 
-func newGraphCmd(g *globalOptions) *cobra.Command {
+func newGraphCmd(g *GlobalOptions) *cobra.Command {
 	o := &graphOptions{}
 	cmd := &cobra.Command{
 		Use:   "graph",

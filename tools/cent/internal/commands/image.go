@@ -43,7 +43,7 @@ func addImageBuildFlags(cmd *cobra.Command, o *imageBuildOptions, defaultPlatfor
 
 // options turns the flags into library options for one project; the
 // environment is read here, at the edge.
-func (o *imageBuildOptions) options(ctx context.Context, g *globalOptions, ws *workspace.Workspace, p *workspace.Project) (image.Options, error) {
+func (o *imageBuildOptions) options(ctx context.Context, g *GlobalOptions, ws *workspace.Workspace, p *workspace.Project) (image.Options, error) {
 	platforms, err := image.ParsePlatforms(o.Platforms)
 	if err != nil {
 		return image.Options{}, fmt.Errorf("--platform: %w", err)
@@ -130,7 +130,7 @@ type imageResult struct {
 	Cached bool `json:"cached"`
 }
 
-func newImageCmd(g *globalOptions) *cobra.Command {
+func newImageCmd(g *GlobalOptions) *cobra.Command {
 	o := &imageOptions{}
 	cmd := &cobra.Command{
 		Use:   "image [APP...]",
@@ -181,7 +181,7 @@ digests printed.`,
 	return cmd
 }
 
-func (o *imageOptions) run(cmd *cobra.Command, g *globalOptions, args []string) error {
+func (o *imageOptions) run(cmd *cobra.Command, g *GlobalOptions, args []string) error {
 	ctx := cmd.Context()
 	picked := 0
 	for _, b := range []bool{len(args) > 0, o.All, o.Affected} {
@@ -315,7 +315,7 @@ type builtImage struct {
 }
 
 // libraryOptions turns the flags into the library options for p.
-func (o *imageOptions) libraryOptions(ctx context.Context, g *globalOptions, ws *workspace.Workspace, p *workspace.Project) (image.Options, error) {
+func (o *imageOptions) libraryOptions(ctx context.Context, g *GlobalOptions, ws *workspace.Workspace, p *workspace.Project) (image.Options, error) {
 	opts, err := o.build.options(ctx, g, ws, p)
 	if err != nil {
 		return opts, err
@@ -327,7 +327,7 @@ func (o *imageOptions) libraryOptions(ctx context.Context, g *globalOptions, ws 
 }
 
 // buildDirect builds one app in this process.
-func (o *imageOptions) buildDirect(ctx context.Context, g *globalOptions, ws *workspace.Workspace, p *workspace.Project) (builtImage, error) {
+func (o *imageOptions) buildDirect(ctx context.Context, g *GlobalOptions, ws *workspace.Workspace, p *workspace.Project) (builtImage, error) {
 	opts, err := o.libraryOptions(ctx, g, ws, p)
 	if err != nil {
 		return builtImage{}, err
@@ -350,7 +350,7 @@ func (o *imageOptions) buildDirect(ctx context.Context, g *globalOptions, ws *wo
 
 // buildCached runs the image task of every app through the task runner and
 // reads each image back from the layout the task wrote or restored.
-func (o *imageOptions) buildCached(cmd *cobra.Command, g *globalOptions, ws *workspace.Workspace, gr *graph.Graph, apps []*workspace.Project) ([]builtImage, error) {
+func (o *imageOptions) buildCached(cmd *cobra.Command, g *GlobalOptions, ws *workspace.Workspace, gr *graph.Graph, apps []*workspace.Project) ([]builtImage, error) {
 	ctx := cmd.Context()
 	if gr == nil {
 		var err error
@@ -455,7 +455,7 @@ const envCentExe = "CENT_EXE"
 // taskCommand is the shell command of the image target: a fresh OCI layout
 // built by cent image --no-cache with every resolved flag spelled out, so
 // that each is part of the task's key.
-func (o *imageOptions) taskCommand(g *globalOptions, opts image.Options, baseID string) (string, error) {
+func (o *imageOptions) taskCommand(g *GlobalOptions, opts image.Options, baseID string) (string, error) {
 	dir := image.LayoutDir(workspace.PlaceholderProjectName)
 	var platforms []string
 	for _, p := range opts.Platforms {
@@ -515,7 +515,7 @@ func shQuote(s string) string {
 
 // deliver writes one image to the layout and registry; its tarball image is
 // collected into tarImages.
-func (o *imageOptions) deliver(cmd *cobra.Command, g *globalOptions, b builtImage, tarImages map[name.Tag]v1.Image) (imageResult, error) {
+func (o *imageOptions) deliver(cmd *cobra.Command, g *GlobalOptions, b builtImage, tarImages map[name.Tag]v1.Image) (imageResult, error) {
 	d, err := b.idx.Digest()
 	if err != nil {
 		return imageResult{}, err

@@ -11,7 +11,7 @@ import (
 
 func init() { register(newLintCmd) }
 
-func newLintCmd(g *globalOptions) *cobra.Command {
+func newLintCmd(g *GlobalOptions) *cobra.Command {
 	var (
 		asJSON   bool
 		platform platformOptions

@@ -24,7 +24,7 @@ type newLibOptions struct {
 	Type  string
 }
 
-func newNewCmd(g *globalOptions) *cobra.Command {
+func newNewCmd(g *GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "new",
 		Short: "Scaffold a new app or library that follows the workspace's conventions",
@@ -90,7 +90,7 @@ NAME without dashes; NAME and S are lowercase DNS labels.`,
 
 // scaffoldWorkspace loads the workspace and describes it for the scaffold:
 // the module the new directory dir falls in and the existing projects.
-func scaffoldWorkspace(cmd *cobra.Command, g *globalOptions, dir string) (scaffold.Workspace, error) {
+func scaffoldWorkspace(cmd *cobra.Command, g *GlobalOptions, dir string) (scaffold.Workspace, error) {
 	ws, err := loadWorkspace(cmd.Context(), g)
 	if err != nil {
 		return scaffold.Workspace{}, err

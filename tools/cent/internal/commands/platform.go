@@ -46,7 +46,7 @@ func graphCacheDir() string {
 }
 
 // loadWorkspace finds and loads the workspace for the global options.
-func loadWorkspace(ctx context.Context, g *globalOptions) (*workspace.Workspace, error) {
+func loadWorkspace(ctx context.Context, g *GlobalOptions) (*workspace.Workspace, error) {
 	dir := g.Dir
 	if dir == "" {
 		dir = "."
@@ -55,7 +55,7 @@ func loadWorkspace(ctx context.Context, g *globalOptions) (*workspace.Workspace,
 }
 
 // loadGraph loads the workspace and builds its graph.
-func loadGraph(ctx context.Context, g *globalOptions, p platformOptions) (*workspace.Workspace, *graph.Graph, error) {
+func loadGraph(ctx context.Context, g *GlobalOptions, p platformOptions) (*workspace.Workspace, *graph.Graph, error) {
 	ws, err := loadWorkspace(ctx, g)
 	if err != nil {
 		return nil, nil, err

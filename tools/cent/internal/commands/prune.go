@@ -10,7 +10,7 @@ import (
 
 func init() { register(newPruneCmd) }
 
-func newPruneCmd(g *globalOptions) *cobra.Command {
+func newPruneCmd(g *GlobalOptions) *cobra.Command {
 	var (
 		out      string
 		list     bool

@@ -12,6 +12,8 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"github.com/centuria/centuria/tools/cent/pkg/workspace"
 )
 
 // ExitError carries a process exit code through cobra without printing a
@@ -30,32 +32,43 @@ func (e *ExitError) Error() string {
 
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// globalOptions are the flags every verb shares.
-type globalOptions struct {
+// GlobalOptions are the flags every verb shares.
+type GlobalOptions struct {
 	// Dir is where the workspace search starts (default: the working directory).
 	Dir string
 	// CPUProfile, when set, receives a CPU profile of the command.
 	CPUProfile string
+
+	// args are the command line cent was given, for verbs that run another
+	// binary with it (see external.go).
+	args []string
+}
+
+// Workspace loads the workspace --dir (or the working directory) is in.
+func (o *GlobalOptions) Workspace(ctx context.Context) (*workspace.Workspace, error) {
+	return loadWorkspace(ctx, o)
 }
 
 // path resolves a file name given on the command line against --dir, as if
 // cent had been started there.
-func (o *globalOptions) path(p string) string {
+func (o *GlobalOptions) path(p string) string {
 	if o.Dir == "" || filepath.IsAbs(p) {
 		return p
 	}
 	return filepath.Join(o.Dir, p)
 }
 
-func addGlobalFlags(cmd *cobra.Command, o *globalOptions) {
+func addGlobalFlags(cmd *cobra.Command, o *GlobalOptions) {
 	cmd.PersistentFlags().StringVarP(&o.Dir, "dir", "C", "", "run as if cent was started in `dir`")
 	cmd.PersistentFlags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to `file`")
 	cmd.PersistentFlags().MarkHidden("cpuprofile")
 }
 
 // NewRoot builds the cent command tree.
-func NewRoot(stdout, stderr io.Writer) *cobra.Command {
-	g := &globalOptions{}
+func NewRoot(stdout, stderr io.Writer) *cobra.Command { return newRoot(stdout, stderr, nil) }
+
+func newRoot(stdout, stderr io.Writer, args []string) *cobra.Command {
+	g := &GlobalOptions{args: args}
 	root := &cobra.Command{
 		Use:           "cent",
 		Short:         "Centuria monorepo tool: project graph, affected, lint and cached task runner for Go",
@@ -89,18 +102,37 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	for _, add := range verbs {
 		root.AddCommand(add(g))
 	}
+	for _, ext := range externals {
+		if !hasVerb(root, ext.verb) {
+			root.AddCommand(ext.command(g))
+		}
+	}
 	return root
+}
+
+func hasVerb(root *cobra.Command, name string) bool {
+	for _, c := range root.Commands() {
+		if c.Name() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // verbs lists the constructors of cent's sub-commands; each verb's file
 // registers itself in an init function.
-var verbs []func(*globalOptions) *cobra.Command
+var verbs []func(*GlobalOptions) *cobra.Command
 
-func register(f func(*globalOptions) *cobra.Command) { verbs = append(verbs, f) }
+func register(f func(*GlobalOptions) *cobra.Command) { verbs = append(verbs, f) }
+
+// Register adds a verb to cent. Verbs that link heavy libraries live in
+// packages only a second binary imports (cent-deploy registers deploy), so
+// that cent itself starts fast; cent runs that binary for them.
+func Register(f func(*GlobalOptions) *cobra.Command) { register(f) }
 
 // Execute runs cent with args and returns the process exit code.
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := NewRoot(stdout, stderr)
+	root := newRoot(stdout, stderr, args)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -38,7 +38,7 @@ type runOptions struct {
 	targetsSet bool
 }
 
-func newRunCmd(g *globalOptions) *cobra.Command {
+func newRunCmd(g *GlobalOptions) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run -t TARGET[,TARGET...] [PROJECT... | --all | --affected --base REF]",
@@ -99,7 +99,7 @@ func (o *runOptions) validate() error {
 	return nil
 }
 
-func (o *runOptions) run(cmd *cobra.Command, g *globalOptions) error {
+func (o *runOptions) run(cmd *cobra.Command, g *GlobalOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 
 func init() { register(newSBOMCmd) }
 
-func newSBOMCmd(g *globalOptions) *cobra.Command {
+func newSBOMCmd(g *GlobalOptions) *cobra.Command {
 	var (
 		build           imageBuildOptions
 		fromLayout, ref string

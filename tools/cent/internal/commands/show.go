@@ -20,7 +20,7 @@ type showOptions struct {
 	platform platformOptions
 }
 
-func newShowCmd(g *globalOptions) *cobra.Command {
+func newShowCmd(g *GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show",
 		Short: "Show the workspace's projects or one project",

@@ -28,7 +28,7 @@ type vulnOptions struct {
 	Parallel int
 }
 
-func newVulnCmd(g *globalOptions) *cobra.Command {
+func newVulnCmd(g *GlobalOptions) *cobra.Command {
 	o := &vulnOptions{}
 	cmd := &cobra.Command{
 		Use:   "vuln [PROJECT...]",
@@ -72,7 +72,7 @@ vulnerability, 2 on errors.`,
 
 // run scans the chosen projects and returns the exit code: 1 when a
 // vulnerability is reachable.
-func (o *vulnOptions) run(cmd *cobra.Command, g *globalOptions, args []string) (int, error) {
+func (o *vulnOptions) run(cmd *cobra.Command, g *GlobalOptions, args []string) (int, error) {
 	ctx := cmd.Context()
 	picked := 0
 	for _, b := range []bool{len(args) > 0, o.All, o.Affected} {

@@ -1,4 +1,7 @@
-package commands
+// Package deploycmd is cent's deploy verb. It links Helm and the Kubernetes
+// API types, so only the cent-deploy binary imports it; cent runs that
+// binary for `cent deploy`.
+package deploycmd
 
 import (
 	"fmt"
@@ -8,10 +11,12 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
+	"github.com/centuria/centuria/tools/cent/internal/commands"
+	"github.com/centuria/centuria/tools/cent/internal/jsonout"
 	"github.com/centuria/centuria/tools/cent/pkg/deploy"
 )
 
-func init() { register(newDeployCmd) }
+func init() { commands.Register(newDeployCmd) }
 
 // deployPreviewOptions are the flags of cent deploy preview.
 type deployPreviewOptions struct {
@@ -30,7 +35,7 @@ func addDeployPreviewFlags(cmd *cobra.Command, o *deployPreviewOptions) {
 	cmd.Flags().StringVar(&o.ApplicationSet, "appset", deploy.ApplicationSetFile, "workspace-relative ApplicationSet file")
 }
 
-func newDeployCmd(g *globalOptions) *cobra.Command {
+func newDeployCmd(g *commands.GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy",
 		Short: "Delivery helpers: preview the ArgoCD Applications offline",
@@ -41,7 +46,7 @@ func newDeployCmd(g *globalOptions) *cobra.Command {
 		Short: "List the Applications the ApplicationSet generates and render each chart offline",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ws, err := loadWorkspace(cmd.Context(), g)
+			ws, err := g.Workspace(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -52,7 +57,7 @@ func newDeployCmd(g *globalOptions) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if o.JSON {
-				if err := writeJSON(out, results); err != nil {
+				if err := jsonout.Write(out, results); err != nil {
 					return err
 				}
 			} else if err := printPreview(out, results, o.Manifests || len(o.Apps) > 0); err != nil {
@@ -66,7 +71,7 @@ func newDeployCmd(g *globalOptions) *cobra.Command {
 				}
 			}
 			if failed > 0 {
-				return &ExitError{Code: 1, Err: fmt.Errorf("%d of %d Applications failed to render", failed, len(results))}
+				return &commands.ExitError{Code: 1, Err: fmt.Errorf("%d of %d Applications failed to render", failed, len(results))}
 			}
 			return nil
 		},
@@ -89,7 +94,7 @@ func addDeploySetImageFlags(cmd *cobra.Command, o *deploySetImageOptions) {
 
 // newDeploySetImageCmd writes an image digest into the values file the
 // ApplicationSet reads for an app: CI's image job runs it after a push.
-func newDeploySetImageCmd(g *globalOptions) *cobra.Command {
+func newDeploySetImageCmd(g *commands.GlobalOptions) *cobra.Command {
 	o := &deploySetImageOptions{}
 	cmd := &cobra.Command{
 		Use:   "set-image APP --digest sha256:...",
@@ -99,7 +104,7 @@ func newDeploySetImageCmd(g *globalOptions) *cobra.Command {
 			if o.Digest == "" {
 				return fmt.Errorf("--digest is required")
 			}
-			ws, err := loadWorkspace(cmd.Context(), g)
+			ws, err := g.Workspace(cmd.Context())
 			if err != nil {
 				return err
 			}

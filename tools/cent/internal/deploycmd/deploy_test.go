@@ -1,4 +1,4 @@
-package commands
+package deploycmd
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/centuria/centuria/tools/cent/internal/commands"
 	"github.com/centuria/centuria/tools/cent/internal/deploytree"
 )
 
@@ -25,7 +26,7 @@ func deployWorkspace(t *testing.T, apps map[string]string) string {
 func runCentDeploy(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := Execute(context.Background(), append([]string{"-C", dir}, args...), &stdout, &stderr)
+	code := commands.Execute(context.Background(), append([]string{"-C", dir}, args...), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
