@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -70,7 +71,7 @@ func openPkgCache(dir string, ws *workspace.Workspace, bctx *build.Context) *pkg
 // stamp fingerprints the Go files of a directory; ok is false when one
 // cannot be fingerprinted.
 func stamp(ws *workspace.Workspace, dir string) (string, bool) {
-	var b strings.Builder
+	b := make([]byte, 0, 256)
 	for _, e := range ws.Dirs[dir] {
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".go") {
@@ -84,9 +85,14 @@ func stamp(ws *workspace.Workspace, dir string) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		fmt.Fprintf(&b, "%s %d %d %d %d %d\n", name, k.Size, k.Mtime, k.Ctime, k.Ino, k.Dev)
+		b = append(b, name...)
+		for _, v := range [...]int64{k.Size, k.Mtime, k.Ctime, int64(k.Ino), int64(k.Dev)} {
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, v, 10)
+		}
+		b = append(b, '\n')
 	}
-	return b.String(), true
+	return string(b), true
 }
 
 // get returns a copy of the cached package for dir if its stamp matches.
