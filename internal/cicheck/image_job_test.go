@@ -135,9 +135,9 @@ func TestCIImageJob(t *testing.T) {
 	if !strings.HasPrefix(env["IMAGE_REPO"], "${{ vars.") {
 		t.Errorf("IMAGE_REPO = %q: the registry must come from configuration (vars)", env["IMAGE_REPO"])
 	}
-	// cent deploy runs the cent-deploy binary found next to cent.
-	if !strings.Contains(script, `go build -o "$RUNNER_TEMP/" ./tools/cent ./tools/cent/cmd/cent-deploy`) {
-		t.Errorf("image job does not build cent-deploy next to cent:\n%s", script)
+	// cent deploy runs the cent-full binary found next to cent.
+	if !strings.Contains(script, buildBoth) {
+		t.Errorf("image job does not build cent-full next to cent:\n%s", script)
 	}
 	for _, want := range []string{
 		`cent" deploy set-image "$app" --digest "$digest"`,

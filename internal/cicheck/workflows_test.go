@@ -50,6 +50,9 @@ func TestWorkflowsLint(t *testing.T) {
 
 // TestCIWorkflowShape checks what the pipeline promises: a plan job with the
 // full history that computes matrices with cent, and matrix jobs fed by them.
+// buildBoth is the step that builds cent and cent-full into one directory.
+const buildBoth = `go build -o "$RUNNER_TEMP/" ./tools/cent ./tools/cent/cmd/cent-full`
+
 func TestCIWorkflowShape(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(repoRoot(t), ".github", "workflows", "ci.yaml"))
 	if err != nil {
@@ -104,14 +107,20 @@ func TestCIWorkflowShape(t *testing.T) {
 		if _, ok := plan.Outputs[out]; !ok {
 			t.Errorf("plan job has no output %s", out)
 		}
-		ran := false
+		ran, full := false, false
 		for _, s := range j.Steps {
 			if strings.Contains(s.Run, "cent\" run -t") {
 				ran = true
 			}
+			// CENT_REMOTE_CACHE may be an s3:// or gs:// bucket, which
+			// cent hands to cent-full.
+			full = full || strings.Contains(s.Run, buildBoth)
 		}
 		if !ran {
 			t.Errorf("%s job does not run cent run", job)
+		}
+		if !full {
+			t.Errorf("%s job does not build cent-full next to cent", job)
 		}
 	}
 }

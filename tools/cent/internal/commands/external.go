@@ -3,75 +3,108 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/centuria/centuria/tools/cent/pkg/cache"
 )
 
-// An external verb is implemented by a second binary that links libraries
-// cent itself leaves out: every package linked into a Go binary is
-// initialised at each start, and the Helm and Kubernetes packages behind
-// deploy cost about 14 ms of every cent command. That binary is a complete
-// cent with the verb registered; cent runs it with its own command line.
-type external struct {
-	verb   string // the verb, e.g. "deploy"
-	binary string // the binary's name, e.g. "cent-deploy"
-	env    string // an environment variable that may name the binary's path
-	pkg    string // its main package, for the install hint
-	short  string
-}
+// cent-full is cent with the parts that link heavy libraries: the deploy
+// verb (Helm, the Kubernetes API types) and the cloud object stores as
+// remote caches (the AWS, Google Cloud and Azure SDKs). Every package linked
+// into a Go binary is initialised at each start; together these cost cent
+// about 20 ms per command and double its size, so cent leaves them out and
+// runs cent-full, with its own command line, when a command needs them.
+const (
+	fullBinary = "cent-full"
+	fullEnv    = "CENT_FULL" // names cent-full's path explicitly
+	fullPkg    = "github.com/centuria/centuria/tools/cent/cmd/cent-full"
+)
 
-var externals = []external{{
-	verb:   "deploy",
-	binary: "cent-deploy",
-	env:    "CENT_DEPLOY",
-	pkg:    "github.com/centuria/centuria/tools/cent/cmd/cent-deploy",
-	short:  "Delivery helpers: preview the ArgoCD Applications offline, pin image digests (runs cent-deploy)",
-}}
+var (
+	// fullVerbs are the verbs only cent-full registers.
+	fullVerbs = map[string]string{
+		"deploy": "Delivery helpers: preview the ArgoCD Applications offline, pin image digests (runs cent-full)",
+	}
+	// fullSchemes are the remote cache URL schemes only cent-full opens.
+	fullSchemes = []string{"s3", "gs", "azblob"}
+)
 
-func (x external) command(g *GlobalOptions) *cobra.Command {
+// fullVerb is the stand-in cent registers for a verb of cent-full.
+func fullVerb(g *GlobalOptions, name, short string) *cobra.Command {
 	return &cobra.Command{
-		Use:                x.verb,
-		Short:              x.short,
-		DisableFlagParsing: true,
+		Use:                name,
+		Short:              short,
+		DisableFlagParsing: true, // everything, --help included, is cent-full's
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bin, err := x.find()
-			if err != nil {
-				return &ExitError{Code: 2, Err: err}
-			}
-			args := g.args
-			if args == nil {
-				args = os.Args[1:]
-			}
-			c := exec.CommandContext(cmd.Context(), bin, args...)
-			c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
-			c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
-			c.WaitDelay = 10 * time.Second
-			err = c.Run()
-			var ee *exec.ExitError
-			switch {
-			case err == nil:
-				return nil
-			case errors.As(err, &ee) && ee.ExitCode() > 0:
-				// The child has printed its own error.
-				return &ExitError{Code: ee.ExitCode()}
-			default:
-				return fmt.Errorf("running %s: %w", bin, err)
-			}
+			return runFull(cmd, g, "cent "+name)
 		},
 	}
 }
 
-// find locates the binary: the path in x.env, else next to the running
-// executable (where go install and release archives put both), else PATH.
-func (x external) find() (string, error) {
-	if p := os.Getenv(x.env); p != "" {
+// delegateRemote runs cmd in cent-full when its remote cache (flag or
+// environment) uses a scheme only cent-full opens; ok reports whether it
+// did, and err then carries cent-full's exit status.
+func delegateRemote(cmd *cobra.Command, g *GlobalOptions) (ok bool, err error) {
+	f := cmd.Flags().Lookup("remote-cache")
+	if f == nil {
+		return false, nil
+	}
+	remote := firstNonEmpty(f.Value.String(), os.Getenv(envRemoteCache))
+	u, perr := url.Parse(remote)
+	if remote == "" || perr != nil {
+		return false, nil // resolved and reported by the command itself
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if !slices.Contains(fullSchemes, scheme) || slices.Contains(cache.Schemes(), scheme) {
+		return false, nil
+	}
+	if err := runFull(cmd, g, "the remote cache "+scheme+"://"); err != nil {
+		return true, err
+	}
+	return true, &ExitError{Code: 0}
+}
+
+// runFull runs cent-full with cent's command line and the command's
+// standard streams; its exit status becomes cent's.
+func runFull(cmd *cobra.Command, g *GlobalOptions, what string) error {
+	bin, err := findFull(what)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	args := g.args
+	if args == nil {
+		args = os.Args[1:]
+	}
+	c := exec.CommandContext(cmd.Context(), bin, args...)
+	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
+	c.WaitDelay = 10 * time.Second
+	err = c.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ee) && ee.ExitCode() > 0:
+		return &ExitError{Code: ee.ExitCode()} // cent-full printed its error
+	default:
+		return fmt.Errorf("running %s: %w", bin, err)
+	}
+}
+
+// findFull locates cent-full: the path in $CENT_FULL, else next to the
+// running executable (where go install puts both), else on PATH.
+func findFull(what string) (string, error) {
+	if p := os.Getenv(fullEnv); p != "" {
 		if _, err := exec.LookPath(p); err != nil {
-			return "", fmt.Errorf("%s=%s: %w", x.env, p, err)
+			return "", fmt.Errorf("%s=%s: %w", fullEnv, p, err)
 		}
 		return p, nil
 	}
@@ -80,16 +113,16 @@ func (x external) find() (string, error) {
 		if real, err := filepath.EvalSymlinks(self); err == nil {
 			self = real
 		}
-		p := filepath.Join(filepath.Dir(self), x.binary)
+		p := filepath.Join(filepath.Dir(self), fullBinary)
 		if _, err := exec.LookPath(p); err == nil {
 			return p, nil
 		}
 		looked = append(looked, filepath.Dir(self))
 	}
-	if p, err := exec.LookPath(x.binary); err == nil {
+	if p, err := exec.LookPath(fullBinary); err == nil {
 		return p, nil
 	}
 	looked = append(looked, "PATH")
-	return "", fmt.Errorf("cent %s is implemented by %s (cent with Helm and the Kubernetes API linked), which is not in %s; install it with `go install %s@latest`, or set %s to its path",
-		x.verb, x.binary, strings.Join(looked, " or "), x.pkg, x.env)
+	return "", fmt.Errorf("%s needs %s (cent with Helm, the Kubernetes API and the cloud storage SDKs linked), which is not in %s; install it with `go install %s@latest`, or set %s to its path",
+		what, fullBinary, strings.Join(looked, " or "), fullPkg, fullEnv)
 }

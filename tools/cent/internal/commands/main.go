@@ -9,7 +9,7 @@ import (
 )
 
 // Main runs cent with the process's arguments and exits; it is the whole of
-// the cent and cent-deploy main packages.
+// the cent and cent-full main packages.
 func Main() {
 	// Most cent commands are short-lived and keep what they allocate (the
 	// graph, the plan) until they exit: collecting less often saves CPU for

@@ -133,7 +133,7 @@ func TestNewAppZeroEdits(t *testing.T) {
 	}
 
 	// The ApplicationSet makes an Application of it, and the chart renders
-	// (what cent deploy preview runs; cent-deploy's own test runs the verb).
+	// (what cent deploy preview runs; cent-full's own test runs the verb).
 	res, err := deploy.Preview(context.Background(), dir, deploy.Options{Apps: []string{"billing"}})
 	if err != nil {
 		t.Fatal(err)

@@ -39,8 +39,8 @@ type GlobalOptions struct {
 	// CPUProfile, when set, receives a CPU profile of the command.
 	CPUProfile string
 
-	// args are the command line cent was given, for verbs that run another
-	// binary with it (see external.go).
+	// args are the command line cent was given, for running cent-full with
+	// it (see external.go).
 	args []string
 }
 
@@ -80,6 +80,9 @@ func newRoot(stdout, stderr io.Writer, args []string) *cobra.Command {
 	addGlobalFlags(root, g)
 	var stopProfile func()
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if delegated, err := delegateRemote(cmd, g); delegated {
+			return err
+		}
 		if g.CPUProfile == "" {
 			return nil
 		}
@@ -102,9 +105,9 @@ func newRoot(stdout, stderr io.Writer, args []string) *cobra.Command {
 	for _, add := range verbs {
 		root.AddCommand(add(g))
 	}
-	for _, ext := range externals {
-		if !hasVerb(root, ext.verb) {
-			root.AddCommand(ext.command(g))
+	for name, short := range fullVerbs {
+		if !hasVerb(root, name) {
+			root.AddCommand(fullVerb(g, name, short))
 		}
 	}
 	return root
@@ -126,8 +129,8 @@ var verbs []func(*GlobalOptions) *cobra.Command
 func register(f func(*GlobalOptions) *cobra.Command) { verbs = append(verbs, f) }
 
 // Register adds a verb to cent. Verbs that link heavy libraries live in
-// packages only a second binary imports (cent-deploy registers deploy), so
-// that cent itself starts fast; cent runs that binary for them.
+// packages only cent-full imports (see external.go), so that cent itself
+// starts fast; cent runs cent-full for them.
 func Register(f func(*GlobalOptions) *cobra.Command) { register(f) }
 
 // Execute runs cent with args and returns the process exit code.

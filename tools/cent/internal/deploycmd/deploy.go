@@ -1,5 +1,5 @@
 // Package deploycmd is cent's deploy verb. It links Helm and the Kubernetes
-// API types, so only the cent-deploy binary imports it; cent runs that
+// API types, so only the cent-full binary imports it; cent runs that
 // binary for `cent deploy`.
 package deploycmd
 
