@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +32,7 @@ type options struct {
 	systems   []string
 	drain     bool
 	perTx     int
+	cpuProf   string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -45,6 +48,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&systems, "systems", "centuria,watermill", "systems to run")
 	fs.BoolVar(&o.drain, "drain", true, "also measure relay-only drain of a pre-filled outbox")
 	fs.IntVar(&o.perTx, "per-tx", 1, "events (each with a business row) per transaction")
+	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of this process (producers, relay and observer) to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -79,6 +83,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	o, err := parseFlags(args)
 	if err != nil {
 		return err
+	}
+	if o.cpuProf != "" {
+		f, err := os.Create(o.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var scenarios []scenario
 	for _, p := range o.producers {

@@ -145,13 +145,16 @@ func (w *Writer) Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	return checkInserted(tag, err, n)
 }
 
-// The insert statements take the aggregates' advisory locks and send NOTIFY
-// (only while a relay waits idle) in uncorrelated sub-selects of the WHERE
-// clause. PostgreSQL runs them once as a one-time filter before it produces
-// the first row, and so before the row's seq is drawn from the identity
-// sequence: a writer that waits for another writer of the same aggregate
-// draws its seq only after that one commits. TestSeqFollowsCommitOrder
-// checks it. The always-true conditions make the filter evaluate both.
+// The insert statements take the aggregates' advisory locks, make sure the
+// transaction has its id, and send NOTIFY (only while a relay waits idle) in
+// uncorrelated sub-selects of the WHERE clause. PostgreSQL runs them once as
+// a one-time filter before it produces the first row, and so before the
+// row's seq is drawn from the identity sequence: a writer that waits for
+// another writer of the same aggregate draws its seq only after that one
+// commits (TestSeqFollowsCommitOrder checks it), and every seq is drawn by a
+// transaction that already has its id, which the relay's scan floor relies
+// on (see Relay.advanceFloor). The conditions are always true; the filter
+// evaluates them all.
 //
 // Parameters are typed by casts in the text so that the statements also run
 // unprepared (QueryExecModeExec, as behind PgBouncer).
@@ -159,16 +162,18 @@ var (
 	insertOne = `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
 SELECT $1::text::uuid, $2::text, $3::text, $4::text, $5::bytea, $6::text::jsonb, $7::timestamptz
 WHERE (SELECT pg_advisory_xact_lock(` + strconv.Itoa(lockClass) + `, $8::int4)::text) = ''
-	AND ` + notifyIfListening
+	AND ` + idAndWakeup
 	insertMany = `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
 SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[])
 WHERE (SELECT count(pg_advisory_xact_lock(` + strconv.Itoa(lockClass) + `, k)) FROM unnest($8::int4[]) k) > 0
-	AND ` + notifyIfListening
+	AND ` + idAndWakeup
 )
 
-// notifyIfListening is a condition that is always true and sends NOTIFY
-// (delivered at commit) when a relay has flagged itself idle.
-const notifyIfListening = `(SELECT count(pg_notify('` + NotifyChannel + `', '')) FROM outbox_wakeup WHERE listening) >= 0`
+// idAndWakeup is a condition that is always true: it assigns the
+// transaction its id, and sends NOTIFY (delivered at commit) when a relay
+// has flagged itself idle.
+const idAndWakeup = `(SELECT pg_current_xact_id()) IS NOT NULL
+	AND (SELECT count(pg_notify('` + NotifyChannel + `', '')) FROM outbox_wakeup WHERE listening) >= 0`
 
 // checkInserted turns the result of an insert statement into Add's error.
 func checkInserted(tag pgconn.CommandTag, err error, n int) error {

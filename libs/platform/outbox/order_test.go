@@ -102,3 +102,50 @@ WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_d
 		return n > 0
 	})
 }
+
+// TestScanFloorKeepsLateCommits holds a transaction that wrote an event
+// open while later events are committed and relayed and the relay takes a
+// horizon step every cycle: the floor must stay below the open event, which
+// is relayed once it commits, and then rise past everything relayed.
+func TestScanFloorKeepsLateCommits(t *testing.T) {
+	for _, mode := range platformtest.Modes {
+		t.Run(string(mode), func(t *testing.T) {
+			e := setup(t, mode)
+			ctx := context.Background()
+			r := e.relay(t, RelayConfig{})
+			r.floor.every = 0
+			late, err := e.db.Pool.Begin(ctx)
+			testenv.Must(t, err, "begin")
+			defer late.Rollback(ctx)
+			testenv.Must(t, Add(ctx, late, ev(t, "order", "late", "order.created", 0)), "add late")
+			var lateSeq int64
+			testenv.Must(t, late.QueryRow(ctx, "SELECT max(seq) FROM outbox_events").Scan(&lateSeq), "late seq")
+			for i := range 5 {
+				e.commit(t, func(tx pgx.Tx) error { return Add(ctx, tx, ev(t, "order", "early", "order.created", i+1)) })
+				if n, err := r.RelayOnce(ctx); n != 1 || err != nil {
+					t.Fatalf("cycle %d relayed %d, %v; want the committed event", i, n, err)
+				}
+				if r.floor.seq >= lateSeq {
+					t.Fatalf("cycle %d: floor %d reached the open transaction's seq %d", i, r.floor.seq, lateSeq)
+				}
+			}
+			testenv.Must(t, late.Commit(ctx), "commit late")
+			if n, err := r.RelayOnce(ctx); n != 1 || err != nil {
+				t.Fatalf("relayed %d, %v after the late commit; want it", n, err)
+			}
+			var last int64
+			testenv.Must(t, e.db.Pool.QueryRow(ctx, "SELECT last_value FROM outbox_events_seq_seq").Scan(&last), "last seq")
+			for range 3 {
+				if n, err := r.RelayOnce(ctx); n != 0 || err != nil {
+					t.Fatalf("idle cycle relayed %d, %v", n, err)
+				}
+			}
+			if r.floor.seq != last {
+				t.Fatalf("floor %d after everything up to %d was relayed", r.floor.seq, last)
+			}
+			if n := len(platformtest.ReadStream(t, e.js, e.stream)); n != 6 {
+				t.Fatalf("stream has %d events, want 6", n)
+			}
+		})
+	}
+}

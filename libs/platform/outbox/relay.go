@@ -170,7 +170,9 @@ type Stats struct {
 // once the stream has acknowledged them.
 //
 // It reads rows in insertion order without a cursor, so a transaction that
-// commits late is relayed when it commits rather than skipped. Events of
+// commits late is relayed when it commits rather than skipped; the read
+// starts above a floor that no event can appear below any more, so rows
+// already relayed but not yet vacuumed are not walked past on every cycle. Events of
 // one aggregate are published in waves, each waiting for the previous
 // one's acks, so they reach the stream in order even when publishes fail
 // part-way, while different aggregates are pipelined together. Every
@@ -188,6 +190,7 @@ type Relay struct {
 
 	published, duplicates, dead, failures atomic.Int64
 
+	floor      scanFloor
 	leaseUntil time.Time
 	listening  bool
 	graceDelay time.Duration
@@ -221,6 +224,7 @@ func NewRelay(db DB, nc *nats.Conn, cfg RelayConfig) (*Relay, error) {
 		wake:       make(chan struct{}, 1),
 		graceDelay: graceDelay,
 		now:        time.Now,
+		floor:      scanFloor{every: floorEvery},
 	}, nil
 }
 
@@ -251,6 +255,12 @@ type row struct {
 // returns how many rows it read. Rows whose publish failed stay for the next
 // cycle; the first such error is returned.
 func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
+	if err := r.advanceFloor(ctx); err != nil {
+		if ctx.Err() != nil {
+			return 0, err
+		}
+		r.cfg.Logger.Warn("outbox relay: reading from the lowest seq meanwhile", "err", err)
+	}
 	rows, err := r.fetch(ctx)
 	if err != nil || len(rows) == 0 {
 		return 0, err
@@ -291,7 +301,7 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 
 func (r *Relay) fetch(ctx context.Context) ([]row, error) {
 	q, err := r.db.Query(ctx, `SELECT seq, id, aggregate_type, aggregate_id, event_type, payload, headers, created_at
-FROM outbox_events ORDER BY seq LIMIT $1`, r.cfg.BatchSize)
+FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT $2`, r.floor.seq, r.cfg.BatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("outbox relay: reading events: %w", err)
 	}
