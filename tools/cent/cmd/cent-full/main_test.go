@@ -45,6 +45,20 @@ func runIn(t *testing.T, dir, bin string, env []string, args ...string) (int, st
 	return c.ProcessState.ExitCode(), stdout.String(), stderr.String()
 }
 
+// alone copies cent into a directory of its own (no cent-full beside it).
+func alone(t *testing.T, cent string) string {
+	t.Helper()
+	lone := filepath.Join(t.TempDir(), "cent")
+	data, err := os.ReadFile(cent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lone, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return lone
+}
+
 // TestCentRunsCentFullForDeploy checks that `cent deploy` runs cent-full
 // with cent's whole command line (global flags, exit status, output), that
 // cent says how to get cent-full when it is missing, and that cent links
@@ -92,16 +106,8 @@ func TestCentRunsCentFullForDeploy(t *testing.T) {
 	}
 
 	// Only cent, not cent-full: a clear error with the install command.
-	lone := filepath.Join(t.TempDir(), "cent")
-	data, err := os.ReadFile(cent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lone, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cent = lone
-	code, _, errOut = run([]string{"PATH=" + filepath.Dir(lone)}, "-C", ws, "deploy", "preview")
+	cent = alone(t, cent)
+	code, _, errOut = run([]string{"PATH=" + filepath.Dir(cent)}, "-C", ws, "deploy", "preview")
 	if code != 2 || !strings.Contains(errOut, "go install github.com/centuria/centuria/tools/cent/cmd/cent-full@latest") {
 		t.Errorf("missing cent-full: exit %d (want 2), stderr %q", code, errOut)
 	}
@@ -163,14 +169,7 @@ func TestCentRunsCentFullForCloudCache(t *testing.T) {
 		t.Fatalf("second run with an empty local cache: exit %d\n%s", code, errOut)
 	}
 	// Without cent-full, cent says what it needs instead of "unknown scheme".
-	lone := filepath.Join(t.TempDir(), "cent")
-	data, err := os.ReadFile(cent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lone, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	lone := alone(t, cent)
 	code, _, errOut = runIn(t, ws, lone, append(env, "PATH="+filepath.Dir(lone)), "run", "-t", "build", "--all")
 	if code != 2 || !strings.Contains(errOut, "the remote cache s3:// needs cent-full") {
 		t.Errorf("missing cent-full: exit %d (want 2), stderr %q", code, errOut)
