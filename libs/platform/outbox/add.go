@@ -161,19 +161,18 @@ func (w *Writer) Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 var (
 	insertOne = `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
 SELECT $1::text::uuid, $2::text, $3::text, $4::text, $5::bytea, $6::text::jsonb, $7::timestamptz
-WHERE (SELECT pg_advisory_xact_lock(` + strconv.Itoa(lockClass) + `, $8::int4)::text) = ''
-	AND ` + idAndWakeup
+WHERE (SELECT pg_advisory_xact_lock(` + strconv.Itoa(lockClass) + `, $8::int4)::text || pg_current_xact_id()::text) <> ''
+	AND ` + wakeup
 	insertMany = `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
 SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[])
 WHERE (SELECT count(pg_advisory_xact_lock(` + strconv.Itoa(lockClass) + `, k)) FROM unnest($8::int4[]) k) > 0
-	AND ` + idAndWakeup
+	AND (SELECT pg_current_xact_id()) IS NOT NULL
+	AND ` + wakeup
 )
 
-// idAndWakeup is a condition that is always true: it assigns the
-// transaction its id, and sends NOTIFY (delivered at commit) when a relay
-// has flagged itself idle.
-const idAndWakeup = `(SELECT pg_current_xact_id()) IS NOT NULL
-	AND (SELECT count(pg_notify('` + NotifyChannel + `', '')) FROM outbox_wakeup WHERE listening) >= 0`
+// wakeup is a condition that is always true and sends NOTIFY (delivered at
+// commit) when a relay has flagged itself idle: outbox_wakeup has one row.
+const wakeup = `coalesce((SELECT pg_notify('` + NotifyChannel + `', '')::text FROM outbox_wakeup WHERE listening), '') = ''`
 
 // checkInserted turns the result of an insert statement into Add's error.
 func checkInserted(tag pgconn.CommandTag, err error, n int) error {

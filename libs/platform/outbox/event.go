@@ -3,7 +3,6 @@ package outbox
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -43,11 +42,55 @@ func NewJSON(aggregateType, aggregateID, eventType string, v any) (Event, error)
 	return Event{AggregateType: aggregateType, AggregateID: aggregateID, Type: eventType, Payload: b}, nil
 }
 
-var (
-	tokenRE     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	eventTypeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,7}$`)
-	headerKeyRE = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]{1,128}$`)
-)
+// isToken reports whether s is a subject token: 1-64 letters, digits, '-'
+// or '_'.
+func isToken(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !tokenChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// isEventType reports whether s is 1-8 tokens joined by dots.
+func isEventType(s string) bool {
+	for n := 0; n < 8; n++ {
+		tok, rest, more := strings.Cut(s, ".")
+		if !isToken(tok) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		s = rest
+	}
+	return false
+}
+
+// isHeaderKey reports whether s is an HTTP header token of 1-128 bytes.
+func isHeaderKey(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !tokenChar[c] && !strings.ContainsRune("!#$%&'*+.^|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenChar marks the bytes of a subject token.
+var tokenChar = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+	}
+	return t
+}()
 
 // validate checks e against what the relay and the stream can carry and
 // returns an error wrapping ErrInvalidEvent (and ErrEventTooLarge) that
@@ -56,20 +99,20 @@ func (e *Event) validate(i, maxSize int) error {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("%w: event %d: %s: %s", ErrInvalidEvent, i, field, fmt.Sprintf(format, args...))
 	}
-	if !tokenRE.MatchString(e.AggregateType) {
+	if !isToken(e.AggregateType) {
 		return bad("AggregateType", "%q must be 1-64 letters, digits, '-' or '_'", e.AggregateType)
 	}
 	if e.AggregateID == "" || len(e.AggregateID) > 256 || strings.ContainsAny(e.AggregateID, "\r\n\x00") {
 		return bad("AggregateID", "%q must be 1-256 bytes without CR, LF or NUL", e.AggregateID)
 	}
-	if !eventTypeRE.MatchString(e.Type) {
+	if !isEventType(e.Type) {
 		return bad("Type", "%q must be dot-separated tokens of letters, digits, '-' or '_'", e.Type)
 	}
 	size := len(e.Payload) + len(e.AggregateID) + len(e.Type) + 256
 	ct := ""
 	for k, v := range e.Headers {
 		lk := strings.ToLower(k)
-		if !headerKeyRE.MatchString(k) || strings.HasPrefix(lk, "ce-") || strings.HasPrefix(lk, "nats-") {
+		if !isHeaderKey(k) || strings.HasPrefix(lk, "ce-") || strings.HasPrefix(lk, "nats-") {
 			return bad("Headers", "key %q is not a header token or uses a reserved ce-/Nats- prefix", k)
 		}
 		if strings.ContainsAny(v, "\r\n") {

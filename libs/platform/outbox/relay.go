@@ -142,7 +142,7 @@ func (c RelayConfig) Validate() error {
 	switch {
 	case c.Source == "":
 		return bad("Source", "required (the CloudEvents source, e.g. /orders)")
-	case !eventTypeRE.MatchString(c.SubjectPrefix):
+	case !isEventType(c.SubjectPrefix):
 		return bad("SubjectPrefix", "%q is not dot-separated subject tokens", c.SubjectPrefix)
 	case c.BatchSize < 1 || c.BatchSize > 100000:
 		return bad("BatchSize", "%d not in 1..100000", c.BatchSize)
@@ -313,11 +313,15 @@ FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT $2`, r.floor.seq, r.cfg.Bat
 			q.Close()
 			return nil, fmt.Errorf("outbox relay: reading events: %w", err)
 		}
-		if err := json.Unmarshal(hb, &rw.headers); err != nil {
-			// Add only writes string maps; anything else was written by
-			// hand. Publish without the extra headers rather than stall.
-			r.cfg.Logger.Error("outbox relay: ignoring malformed headers", "seq", rw.seq, "err", err)
-			rw.headers = nil
+		// Rows without headers (no tracing) are the common case: "{}"
+		// needs no decoding.
+		if string(hb) != "{}" {
+			if err := json.Unmarshal(hb, &rw.headers); err != nil {
+				// Add only writes string maps; anything else was written by
+				// hand. Publish without the extra headers rather than stall.
+				r.cfg.Logger.Error("outbox relay: ignoring malformed headers", "seq", rw.seq, "err", err)
+				rw.headers = nil
+			}
 		}
 		out = append(out, rw)
 	}
