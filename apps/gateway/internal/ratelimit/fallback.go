@@ -55,13 +55,21 @@ type Fallback struct {
 	// Failures counts primary errors.
 	Failures atomic.Int64
 	lastLog  atomic.Int64
-	// skipUntil (unix nanoseconds) short-circuits the primary for a second
-	// after a failure, so an outage does not add a timeout to every request.
+	// skipUntil (unix nanoseconds) short-circuits the primary for a
+	// Cooldown once it has failed TripAfter times in a row, so an outage
+	// does not add a timeout to every request.
 	skipUntil atomic.Int64
+	// streak counts the primary's consecutive failures.
+	streak atomic.Int64
 }
 
-// Cooldown is how long the primary is skipped after it fails.
-const Cooldown = time.Second
+const (
+	// Cooldown is how long the primary is skipped once it has tripped.
+	Cooldown = time.Second
+	// TripAfter is how many consecutive failures trip it: one slow call
+	// fails only its own request, not a second of traffic.
+	TripAfter = 3
+)
 
 var _ Limiter = (*Fallback)(nil)
 
@@ -88,7 +96,7 @@ func NewFallback(primary Limiter, mode Mode, l Limit, replicas int, now func() t
 func ceilDiv(a, b int) int { return max(1, (a+b-1)/b) }
 
 // Allow implements Limiter. It returns the primary's error only in
-// FailClosed mode.
+// FailClosed mode, or when ctx ended during the call.
 func (f *Fallback) Allow(ctx context.Context, key string) (Result, error) {
 	now := f.now().UnixNano()
 	err := ErrUnavailable
@@ -96,9 +104,18 @@ func (f *Fallback) Allow(ctx context.Context, key string) (Result, error) {
 		var r Result
 		r, err = f.primary.Allow(ctx, key)
 		if err == nil {
+			f.streak.Store(0)
 			return r, nil
 		}
-		f.skipUntil.Store(now + int64(Cooldown))
+		if ctx.Err() != nil {
+			// The request itself ended (the client left or its deadline
+			// passed): that says nothing about the limiter.
+			return Result{}, err
+		}
+		if f.streak.Add(1) >= TripAfter {
+			f.skipUntil.Store(now + int64(Cooldown))
+			f.streak.Store(0)
+		}
 		if sec := now / int64(time.Second); f.lastLog.Swap(sec) != sec {
 			f.log.Warn("distributed rate limiter failed", "err", err, "mode", f.mode)
 		}

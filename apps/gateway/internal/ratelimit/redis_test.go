@@ -77,6 +77,56 @@ func TestRedisSharedAcrossClients(t *testing.T) {
 	}
 }
 
+// flaky fails the calls whose numbers are in fail, and allows the others.
+type flaky struct {
+	calls int
+	fail  map[int]bool
+}
+
+func (f *flaky) Allow(ctx context.Context, _ string) (ratelimit.Result, error) {
+	f.calls++
+	if f.fail[f.calls] {
+		return ratelimit.Result{}, ratelimit.ErrUnavailable
+	}
+	return ratelimit.Result{Allowed: true}, nil
+}
+
+// TestFallbackTripsOnAStreak: one failed call fails closed for its own
+// request only; TripAfter failures in a row skip the primary for a
+// Cooldown; a request whose context ended does not count.
+func TestFallbackTripsOnAStreak(t *testing.T) {
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { return now }
+	prim := &flaky{fail: map[int]bool{1: true, 3: true, 4: true, 5: true}}
+	f := ratelimit.NewFallback(prim, ratelimit.FailClosed, ratelimit.Limit{Rate: 1, Period: time.Second, Burst: 1}, 1, clock, nil)
+	ctx := context.Background()
+	want := []bool{false, true, false, false, false} // calls 1-5
+	for i, ok := range want {
+		_, err := f.Allow(ctx, "k")
+		if (err == nil) != ok {
+			t.Fatalf("call %d: err %v, want allowed=%v", i+1, err, ok)
+		}
+	}
+	// Tripped: the primary is not called during the cooldown.
+	if _, err := f.Allow(ctx, "k"); err == nil || prim.calls != 5 {
+		t.Fatalf("during the cooldown: err %v, primary calls %d (want 5)", err, prim.calls)
+	}
+	now = now.Add(ratelimit.Cooldown)
+	if _, err := f.Allow(ctx, "k"); err != nil || prim.calls != 6 {
+		t.Fatalf("after the cooldown: err %v, primary calls %d", err, prim.calls)
+	}
+	// A cancelled request's failure is its own: three of them do not trip.
+	prim.fail = map[int]bool{7: true, 8: true, 9: true}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for range 3 {
+		f.Allow(cancelled, "k")
+	}
+	if _, err := f.Allow(ctx, "k"); err != nil || prim.calls != 10 {
+		t.Fatalf("cancelled requests tripped the breaker: err %v, primary calls %d", err, prim.calls)
+	}
+}
+
 func TestFallbackModes(t *testing.T) {
 	// A real connection failure: nothing listens on port 1.
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1, DialTimeout: 200 * time.Millisecond})
@@ -94,7 +144,7 @@ func TestFallbackModes(t *testing.T) {
 			t.Fatalf("fail-open denied: %+v %v", r, err)
 		}
 	}
-	if open.Failures.Load() != 20 { // one real attempt, then the cooldown
+	if open.Failures.Load() != 20 { // TripAfter real attempts, then the cooldown
 		t.Fatalf("failures counted %d", open.Failures.Load())
 	}
 
