@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/propagation"
 )
@@ -117,12 +117,16 @@ func (w *Writer) Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, insertOne, e.ID.String(), e.AggregateType, e.AggregateID, e.Type, e.Payload, headers, e.CreatedAt,
+		var h any // NULL for "{}", the column's default: no JSON to parse
+		if headers != "{}" {
+			h = headers
+		}
+		tag, err := tx.Exec(ctx, insertOne, pgtype.UUID{Bytes: e.ID, Valid: true}, e.AggregateType, e.AggregateID, e.Type, e.Payload, h, e.CreatedAt,
 			aggregateLock(e.AggregateType, e.AggregateID))
 		return checkInserted(tag, err, 1)
 	}
 	n := len(events)
-	ids := make([]string, n)
+	ids := make([]pgtype.UUID, n)
 	aggTypes, aggIDs, types := make([]string, n), make([]string, n), make([]string, n)
 	payloads := make([][]byte, n)
 	headers := make([]string, n)
@@ -133,7 +137,7 @@ func (w *Writer) Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 		if err != nil {
 			return err
 		}
-		ids[i], aggTypes[i], aggIDs[i], types[i] = e.ID.String(), e.AggregateType, e.AggregateID, e.Type
+		ids[i], aggTypes[i], aggIDs[i], types[i] = pgtype.UUID{Bytes: e.ID, Valid: true}, e.AggregateType, e.AggregateID, e.Type
 		payloads[i], headers[i], created[i] = e.Payload, h, e.CreatedAt
 		locks[i] = aggregateLock(e.AggregateType, e.AggregateID)
 	}
@@ -157,14 +161,15 @@ func (w *Writer) Add(ctx context.Context, tx pgx.Tx, events ...Event) error {
 // evaluates them all.
 //
 // Parameters are typed by casts in the text so that the statements also run
-// unprepared (QueryExecModeExec, as behind PgBouncer).
+// unprepared (QueryExecModeExec, as behind PgBouncer); prepared, the id is
+// sent as 16 binary bytes, and headers as NULL when there are none.
 var (
 	insertOne = `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
-SELECT $1::text::uuid, $2::text, $3::text, $4::text, $5::bytea, $6::text::jsonb, $7::timestamptz
+SELECT $1::uuid, $2::text, $3::text, $4::text, $5::bytea, coalesce($6::jsonb, '{}'), $7::timestamptz
 WHERE (SELECT pg_advisory_xact_lock(` + strconv.Itoa(lockClass) + `, $8::int4)::text || pg_current_xact_id()::text) <> ''
 	AND ` + wakeup
 	insertMany = `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
-SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[])
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[])
 WHERE (SELECT count(pg_advisory_xact_lock(` + strconv.Itoa(lockClass) + `, k)) FROM unnest($8::int4[]) k) > 0
 	AND (SELECT pg_current_xact_id()) IS NOT NULL
 	AND ` + wakeup
@@ -238,11 +243,17 @@ func (w *Writer) prepare(i int, e Event, now time.Time, trace nats.Header, trace
 	return e, string(b), nil
 }
 
-// aggregateLock hashes an aggregate to the second key of its advisory lock.
+// aggregateLock hashes an aggregate to the second key of its advisory lock:
+// FNV-1a of the type, a zero byte and the id.
 func aggregateLock(aggType, aggID string) int32 {
-	h := fnv.New32a()
-	h.Write([]byte(aggType))
-	h.Write([]byte{0})
-	h.Write([]byte(aggID))
-	return int32(h.Sum32())
+	const offset, prime = 2166136261, 16777619
+	h := uint32(offset)
+	for i := 0; i < len(aggType); i++ {
+		h = (h ^ uint32(aggType[i])) * prime
+	}
+	h *= prime // the zero byte
+	for i := 0; i < len(aggID); i++ {
+		h = (h ^ uint32(aggID[i])) * prime
+	}
+	return int32(h)
 }

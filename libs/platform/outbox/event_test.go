@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"hash/fnv"
 	"regexp"
 	"testing"
 )
@@ -19,4 +20,16 @@ func FuzzValidatorsMatchRegexps(f *testing.F) {
 			t.Fatalf("%q: token %v/%v type %v/%v key %v/%v", s, isToken(s), tokenRE.MatchString(s), isEventType(s), eventTypeRE.MatchString(s), isHeaderKey(s), headerKeyRE.MatchString(s))
 		}
 	})
+}
+
+// TestAggregateLockIsFNV1a pins the lock key: writers built from different
+// versions must lock the same aggregate with the same key.
+func TestAggregateLockIsFNV1a(t *testing.T) {
+	for _, c := range [][2]string{{"order", "o-1"}, {"a", ""}, {"payment", "7f0c"}} {
+		h := fnv.New32a()
+		h.Write([]byte(c[0] + "\x00" + c[1]))
+		if got, want := aggregateLock(c[0], c[1]), int32(h.Sum32()); got != want {
+			t.Fatalf("aggregateLock(%q, %q) = %d, want %d", c[0], c[1], got, want)
+		}
+	}
 }
