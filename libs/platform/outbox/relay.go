@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -270,6 +271,9 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		if len(links) == cap(links) {
 			break
 		}
+		if len(rw.headers) == 0 {
+			continue // no trace context to link to
+		}
 		h := nats.Header{}
 		for k, v := range rw.headers {
 			h.Set(k, v)
@@ -308,11 +312,13 @@ FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT $2`, r.floor.seq, r.cfg.Bat
 	var out []row
 	for q.Next() {
 		var rw row
+		var id pgtype.UUID // binary: google/uuid would scan through text
 		var hb []byte
-		if err := q.Scan(&rw.seq, &rw.id, &rw.aggType, &rw.aggID, &rw.eventType, &rw.payload, &hb, &rw.created); err != nil {
+		if err := q.Scan(&rw.seq, &id, &rw.aggType, &rw.aggID, &rw.eventType, &rw.payload, &hb, &rw.created); err != nil {
 			q.Close()
 			return nil, fmt.Errorf("outbox relay: reading events: %w", err)
 		}
+		rw.id = id.Bytes
 		// Rows without headers (no tracing) are the common case: "{}"
 		// needs no decoding.
 		if string(hb) != "{}" {
@@ -342,7 +348,7 @@ func (r *Relay) publishSpan(ctx context.Context, m *nats.Msg, rw *row) trace.Spa
 		attribute.String("messaging.system", "nats"),
 		attribute.String("messaging.operation.type", "send"),
 		attribute.String("messaging.destination.name", m.Subject),
-		attribute.String("messaging.message.id", rw.id.String()),
+		attribute.String("messaging.message.id", m.Header.Get(nats.MsgIdHdr)),
 		attribute.String("cloudevents.event_type", rw.eventType),
 	)}
 	if sc := trace.SpanContextFromContext(pctx); batch.IsValid() && !sc.Equal(batch) {
