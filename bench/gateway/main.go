@@ -32,6 +32,7 @@ type options struct {
 	keep         bool
 	accuracy     bool
 	profile      string
+	floor        bool
 	adminPort    int
 	accessLog    bool
 	accessBuffer int
@@ -52,6 +53,7 @@ func main() {
 	flag.BoolVar(&o.accessLog, "access-log", false, "access logs on in the nginx proxy and the gateway (both buffered: 64 KiB, flushed every second)")
 	flag.IntVar(&o.accessBuffer, "access-buffer", 64<<10, "the gateway's log.access_buffer with -access-log (-1: a write per line)")
 	flag.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS of the gateway (0: Go's default, the number of CPUs)")
+	flag.BoolVar(&o.floor, "floor", true, "also measure floorproxy, the least a Go proxy can do (a reference point, not a product)")
 	flag.StringVar(&o.profile, "profile", "", "instead of measuring, write a CPU profile of the gateway under wrk on this target (plain, jwt or lease) to profile-<target>.pprof")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -171,6 +173,9 @@ func render(o options, env *environment, targets []target, peak, half map[string
 	}
 	fmt.Fprintf(&b, "Upstream: nginx returning a 20-byte body. nginx proxy: %d workers, upstream keepalive, keepalive_requests raised, %s.\n", env.cpus, logs)
 	fmt.Fprintf(&b, "Gateway: GOMAXPROCS %d, %s, admin off; `jwt+redis` verifies an RS256 JWT from a JWKS endpoint (verified tokens are cached) and takes one Redis GCRA call per request (concurrent calls pipelined); `lease` takes 50 tokens per Redis call.\n\n", env.gomaxprocs(), gwLogs)
+	if env.floorPort != 0 {
+		fmt.Fprintf(&b, "`go floor (reference)` is bench/gateway/floorproxy, the least a Go program can do to proxy these requests (no validation, one pinned upstream connection per client connection): the ceiling for any Go gateway here, not a product.\n\n")
+	}
 	fmt.Fprintf(&b, "Load average (1 min) when the report was written: %s. CPU/req is the CPU time of the serving process (nginx: master and workers; direct: the upstream) divided by the requests of that run: unlike req/s it hardly depends on what else the machine runs.\n\n", loadAvg())
 	fmt.Fprintf(&b, "| target | req/s (median) | ratio to nginx | p50 | p99 | CPU/req | CPU/req vs nginx | rounds req/s |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, t := range targets {

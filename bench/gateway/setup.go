@@ -38,6 +38,7 @@ type environment struct {
 	pids      map[int]int
 	adminPort int
 	gwProcs   int // the gateway's GOMAXPROCS when set
+	floorPort int // floorproxy's port (0: not started)
 }
 
 // gomaxprocs is the gateway's GOMAXPROCS.
@@ -166,9 +167,22 @@ func setup(ctx context.Context, o options) (*environment, error) {
 		return nil, err
 	}
 	bin := filepath.Join(dir, "gateway")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./apps/gateway")
+	build := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./apps/gateway", "./bench/gateway/floorproxy")
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the gateway: %v\n%s", err, out)
+	}
+	if o.floor {
+		if e.floorPort, err = freePort(); err != nil {
+			return nil, err
+		}
+		var env []string
+		if o.gomaxprocs > 0 {
+			env = []string{"GOMAXPROCS=" + strconv.Itoa(o.gomaxprocs)}
+		}
+		up, listen := fmt.Sprintf("127.0.0.1:%d", e.upPort), fmt.Sprintf("127.0.0.1:%d", e.floorPort)
+		if err := e.startEnv(ctx, e.floorPort, env, filepath.Join(dir, "floorproxy"), listen, up); err != nil {
+			return nil, err
+		}
 	}
 	cfg := fmt.Sprintf(`server:
   addr: 127.0.0.1:%d
@@ -256,13 +270,17 @@ func (e *environment) startJWKS() (string, error) {
 }
 
 func (e *environment) targets() []target {
-	return []target{
+	ts := []target{
 		{name: "direct", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.upPort), pid: e.pidOf(e.upPort)},
 		{name: "nginx", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.nxPort), pid: e.pidOf(e.nxPort)},
 		{name: "gateway plain", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.gwPort), pid: e.pidOf(e.gwPort)},
 		{name: "gateway jwt+redis", url: fmt.Sprintf("http://127.0.0.1:%d/jwt", e.gwPort), headers: []string{"Authorization: Bearer " + e.token}, pid: e.pidOf(e.gwPort)},
 		{name: "gateway jwt+redis lease", url: fmt.Sprintf("http://127.0.0.1:%d/lease", e.gwPort), headers: []string{"Authorization: Bearer " + e.token}, pid: e.pidOf(e.gwPort)},
 	}
+	if e.floorPort != 0 {
+		ts = append(ts, target{name: "go floor (reference)", url: fmt.Sprintf("http://127.0.0.1:%d/plain", e.floorPort), pid: e.pidOf(e.floorPort)})
+	}
+	return ts
 }
 
 func (e *environment) close() {
