@@ -15,6 +15,7 @@ import (
 	"github.com/centuria/centuria/libs/platform/internal/platformtest"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -61,50 +62,16 @@ func benchmarkAdd(b *testing.B, mode platformtest.Mode) {
 		write writeFunc
 	}{
 		{"add", func(ctx context.Context, tx pgx.Tx, evs []Event) error { return w.Add(ctx, tx, evs...) }},
-		{"values-initplans", func(ctx context.Context, tx pgx.Tx, evs []Event) error {
-			for _, e := range evs {
-				_, err := tx.Exec(ctx, `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
-SELECT $1::text::uuid, $2::text, $3::text, $4::text, $5::bytea, $6::text::jsonb, $7::timestamptz
-WHERE (SELECT pg_advisory_xact_lock(3303, $8::int4)::text) = ''
-  AND (SELECT count(pg_notify('outbox_events', '')) FROM outbox_wakeup WHERE listening) >= 0`, e.ID.String(), e.AggregateType, e.AggregateID, e.Type, e.Payload, "{}", time.Now(), aggregateLock(e.AggregateType, e.AggregateID))
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		}},
-		{"values-lock", func(ctx context.Context, tx pgx.Tx, evs []Event) error {
-			for _, e := range evs {
-				_, err := tx.Exec(ctx, `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
-SELECT $1::text::uuid, $2::text, $3::text, $4::text, $5::bytea, $6::text::jsonb, $7::timestamptz
-WHERE (SELECT pg_advisory_xact_lock(3303, $8::int4)::text) = ''`, e.ID.String(), e.AggregateType, e.AggregateID, e.Type, e.Payload, "{}", time.Now(), aggregateLock(e.AggregateType, e.AggregateID))
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		}},
-		{"values", func(ctx context.Context, tx pgx.Tx, evs []Event) error {
-			for _, e := range evs {
-				_, err := tx.Exec(ctx, `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
-	VALUES ($1::text::uuid, $2::text, $3::text, $4::text, $5::bytea, $6::text::jsonb, $7::timestamptz)`, e.ID.String(), e.AggregateType, e.AggregateID, e.Type, e.Payload, "{}", time.Now())
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		}},
-		{"unnest-initplans", func(ctx context.Context, tx pgx.Tx, evs []Event) error {
-			a := toArgs(evs)
-			_, err := tx.Exec(ctx, `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
-SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[]::jsonb[], $7::timestamptz[])
-WHERE (SELECT count(pg_advisory_xact_lock(3303, k)) FROM unnest($8::int4[]) k) > 0
-  AND (SELECT count(pg_notify('outbox_events', '')) FROM outbox_wakeup WHERE listening) >= 0`, a.ids, a.aggTypes, a.aggIDs, a.types, a.payloads, a.headers, a.created, a.locks)
-			return err
-		}},
+		// Add's single-event statement without the wake-up check, and
+		// without the lock and the wake-up check: what they cost.
+		{"add-no-wakeup", rowInsert(`INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
+SELECT $1::uuid, $2::text, $3::text, $4::text, $5::bytea, coalesce($6::jsonb, '{}'), $7::timestamptz
+WHERE (SELECT pg_advisory_xact_lock(3303, $8::int4)::text || pg_current_xact_id()::text) <> ''`, true)},
+		{"plain-insert", rowInsert(`INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
+VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::bytea, coalesce($6::jsonb, '{}'), $7::timestamptz)`, false)},
 		{"watermill", func(ctx context.Context, tx pgx.Tx, evs []Event) error {
 			for _, e := range evs {
-				if _, err := tx.Exec(ctx, watermillInsert, e.ID.String(), e.Payload, []byte(`{}`)); err != nil {
+				if _, err := tx.Exec(ctx, watermillInsert, e.ID.String(), string(e.Payload), "{}"); err != nil {
 					return err
 				}
 			}
@@ -129,27 +96,21 @@ WHERE (SELECT count(pg_advisory_xact_lock(3303, k)) FROM unnest($8::int4[]) k) >
 	}
 }
 
-type addArgs struct {
-	ids, aggTypes, aggIDs, types, headers []string
-	payloads                              [][]byte
-	created                               []time.Time
-	locks                                 []int32
-}
-
-func toArgs(evs []Event) addArgs {
-	var a addArgs
-	now := time.Now()
-	for _, e := range evs {
-		a.ids = append(a.ids, e.ID.String())
-		a.aggTypes = append(a.aggTypes, e.AggregateType)
-		a.aggIDs = append(a.aggIDs, e.AggregateID)
-		a.types = append(a.types, e.Type)
-		a.headers = append(a.headers, "{}")
-		a.payloads = append(a.payloads, e.Payload)
-		a.created = append(a.created, now)
-		a.locks = append(a.locks, aggregateLock(e.AggregateType, e.AggregateID))
+// rowInsert writes each event with sql, a single-row insert into
+// outbox_events taking Add's parameters ($8, the lock key, when withLock).
+func rowInsert(sql string, withLock bool) writeFunc {
+	return func(ctx context.Context, tx pgx.Tx, evs []Event) error {
+		for _, e := range evs {
+			args := []any{pgtype.UUID{Bytes: e.ID, Valid: true}, e.AggregateType, e.AggregateID, e.Type, e.Payload, nil, time.Now()}
+			if withLock {
+				args = append(args, aggregateLock(e.AggregateType, e.AggregateID))
+			}
+			if _, err := tx.Exec(ctx, sql, args...); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return a
 }
 
 func runAdd(b *testing.B, pool *pgxpool.Pool, size int, perCall bool, payload []byte, write writeFunc) {
