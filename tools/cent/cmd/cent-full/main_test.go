@@ -116,6 +116,10 @@ func TestCentRunsCentFullForDeploy(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "image.digest") {
 		t.Errorf("CENT_FULL: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
+	// CENT_FULL naming a plain cent fails instead of looping.
+	if code, _, errOut = run([]string{"CENT_FULL=" + cent}, "deploy", "preview"); code != 2 || !strings.Contains(errOut, "is not it") {
+		t.Errorf("CENT_FULL=cent: exit %d (want 2), stderr %q", code, errOut)
+	}
 	if code, _, errOut = run([]string{"CENT_FULL=" + filepath.Join(bin, "nope")}, "deploy", "preview"); code != 2 || !strings.Contains(errOut, "CENT_FULL=") {
 		t.Errorf("bad CENT_FULL: exit %d (want 2), stderr %q", code, errOut)
 	}

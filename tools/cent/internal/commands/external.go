@@ -25,7 +25,10 @@ import (
 const (
 	fullBinary = "cent-full"
 	fullEnv    = "CENT_FULL" // names cent-full's path explicitly
-	fullPkg    = "github.com/centuria/centuria/tools/cent/cmd/cent-full"
+	// fullChildEnv marks a process cent started as cent-full, so that a
+	// misnamed binary fails instead of starting itself again and again.
+	fullChildEnv = "CENT_FULL_CHILD"
+	fullPkg      = "github.com/centuria/centuria/tools/cent/cmd/cent-full"
 )
 
 var (
@@ -75,6 +78,11 @@ func delegateRemote(cmd *cobra.Command, g *GlobalOptions) (ok bool, err error) {
 // runFull runs cent-full with cent's command line and the command's
 // standard streams; its exit status becomes cent's.
 func runFull(cmd *cobra.Command, g *GlobalOptions, what string) error {
+	if os.Getenv(fullChildEnv) != "" {
+		// This process was started as cent-full, yet lacks what it was
+		// started for: CENT_FULL or PATH names a plain cent.
+		return &ExitError{Code: 2, Err: fmt.Errorf("%s: this binary was run as %s but is not it (check %s and PATH)", what, fullBinary, fullEnv)}
+	}
 	bin, err := findFull(what)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
@@ -85,6 +93,7 @@ func runFull(cmd *cobra.Command, g *GlobalOptions, what string) error {
 	}
 	c := exec.CommandContext(cmd.Context(), bin, args...)
 	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	c.Env = append(os.Environ(), fullChildEnv+"=1")
 	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
 	c.WaitDelay = 10 * time.Second
 	err = c.Run()
