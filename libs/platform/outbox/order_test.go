@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -147,5 +148,41 @@ func TestScanFloorKeepsLateCommits(t *testing.T) {
 				t.Fatalf("stream has %d events, want 6", n)
 			}
 		})
+	}
+}
+
+// TestScanFloorRescanFindsForeignRows: a row that did not come through this
+// Add (an older writer during a rolling deploy, a hand-written INSERT) can
+// commit below the floor; the periodic rescan relays it.
+func TestScanFloorRescanFindsForeignRows(t *testing.T) {
+	e := setup(t, platformtest.Direct)
+	ctx := context.Background()
+	r := e.relay(t, RelayConfig{})
+	r.floor.every, r.floor.rescanEvery = 0, time.Hour
+	for i := range 3 {
+		e.commit(t, func(tx pgx.Tx) error { return Add(ctx, tx, ev(t, "order", "o"+strconv.Itoa(i), "order.created", i)) })
+	}
+	for range 4 {
+		if _, err := r.RelayOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.floor.seq < 3 {
+		t.Fatalf("floor %d after three relayed events", r.floor.seq)
+	}
+	// A row numbered below the floor, as a writer that drew its seq before
+	// its transaction id could commit it.
+	_, err := e.db.Pool.Exec(ctx, `INSERT INTO outbox_events (seq, id, aggregate_type, aggregate_id, event_type, payload, created_at)
+OVERRIDING SYSTEM VALUE VALUES (1, gen_random_uuid(), 'order', 'foreign', 'order.created', '{}', now())`)
+	testenv.Must(t, err, "insert below the floor")
+	if n, err := r.RelayOnce(ctx); n != 0 || err != nil {
+		t.Fatalf("relayed %d, %v: the row is below the floor until the rescan", n, err)
+	}
+	r.floor.rescan = time.Time{} // the rescan is due
+	if n, err := r.RelayOnce(ctx); n != 1 || err != nil {
+		t.Fatalf("rescan relayed %d, %v; want the row below the floor", n, err)
+	}
+	if n := len(platformtest.ReadStream(t, e.js, e.stream)); n != 4 {
+		t.Fatalf("stream has %d events, want 4", n)
 	}
 }

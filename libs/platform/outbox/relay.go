@@ -225,7 +225,7 @@ func NewRelay(db DB, nc *nats.Conn, cfg RelayConfig) (*Relay, error) {
 		wake:       make(chan struct{}, 1),
 		graceDelay: graceDelay,
 		now:        time.Now,
-		floor:      scanFloor{every: floorEvery},
+		floor:      scanFloor{every: floorEvery, rescanEvery: floorRescan},
 	}, nil
 }
 
