@@ -7,11 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
+
+	"github.com/centuria/centuria/libs/platform/service"
 )
 
 // values is a decoded values document.
@@ -176,6 +179,17 @@ func checkWorkload(t *testing.T, name string, v values, o *objects) {
 		}
 	} else if _, ok := env["DATABASE_URL"]; ok {
 		t.Error("DATABASE_URL set while database is disabled")
+	}
+	// The service runtime accepts the shutdown settings, and the delay and
+	// the drain fit in the grace period before the kubelet kills the pod.
+	cfg, err := service.ConfigFromEnv(name, func(k string) (string, bool) {
+		e, ok := env[k]
+		return e.Value, ok && e.ValueFrom == nil
+	})
+	if err != nil {
+		t.Errorf("the service runtime rejects the rendered environment: %v", err)
+	} else if grace := time.Duration(*pod.Spec.TerminationGracePeriodSeconds) * time.Second; cfg.ShutdownDelay+cfg.ShutdownTimeout >= grace {
+		t.Errorf("SHUTDOWN_DELAY %v + SHUTDOWN_TIMEOUT %v do not fit in terminationGracePeriodSeconds (%v)", cfg.ShutdownDelay, cfg.ShutdownTimeout, grace)
 	}
 	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
 		t.Errorf("resources %+v: want a CPU request and a memory limit", c.Resources)

@@ -112,6 +112,10 @@ secret variables. Keys are sorted so renders are stable.
   value: "true"
 {{- end }}
 {{- end }}
+- name: SHUTDOWN_DELAY
+  value: {{ .Values.shutdown.delay | quote }}
+- name: SHUTDOWN_TIMEOUT
+  value: {{ .Values.shutdown.timeout | quote }}
 {{- if .Values.database.enabled }}
 - name: DATABASE_URL
   valueFrom:
