@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,33 +12,16 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/centuria/centuria/internal/testenv"
 	"github.com/centuria/centuria/libs/platform/events"
 	"github.com/centuria/centuria/libs/platform/internal/platformtest"
 	"github.com/centuria/centuria/libs/platform/outbox"
-	"github.com/jackc/pgx/v5"
 )
 
-// syncBuffer collects the service's log lines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// lines returns the JSON log records.
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+// logLines returns the JSON log records written to b.
+func logLines(t *testing.T, b *testenv.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
@@ -60,7 +42,7 @@ type testService struct {
 	svc    *Service
 	cancel context.CancelFunc
 	done   chan error
-	logs   *syncBuffer
+	logs   *testenv.Buffer
 	env    map[string]string
 	stream string
 	prefix string
@@ -87,7 +69,7 @@ func lookupIn(env map[string]string) func(string) (string, bool) {
 // start runs spec with env and waits until it is ready.
 func start(t *testing.T, spec Spec, env map[string]string) *testService {
 	t.Helper()
-	r := &testService{done: make(chan error, 1), logs: &syncBuffer{}, env: env}
+	r := &testService{done: make(chan error, 1), logs: &testenv.Buffer{}, env: env}
 	setup := spec.Setup
 	ready := make(chan *Service, 1)
 	spec.Setup = func(ctx context.Context, s *Service) error {
@@ -295,7 +277,7 @@ func TestServeConsumeAndGracefulShutdown(t *testing.T) {
 		t.Fatalf("consumer after shutdown: ack pending %d, ack floor %d; want 0 and 2", info.NumAckPending, info.AckFloor.Stream)
 	}
 	var order []string
-	for _, l := range r.logs.lines(t) {
+	for _, l := range logLines(t, r.logs) {
 		if m, _ := l["msg"].(string); m == "ready" || m == "shutting down" || m == "stopped" {
 			order = append(order, m)
 		}
@@ -323,7 +305,7 @@ func TestReadyLogLineAndTraceIDs(t *testing.T) {
 		t.Fatalf("POST = %d", resp.StatusCode)
 	}
 	var sawReady, sawTrace bool
-	for _, l := range r.logs.lines(t) {
+	for _, l := range logLines(t, r.logs) {
 		switch l["msg"] {
 		case "ready":
 			sawReady = l["http_addr"] == r.svc.HTTPAddr() && l["admin_addr"] == r.svc.AdminAddr() && l["service"] == "items"

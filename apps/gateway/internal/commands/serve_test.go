@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,28 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/centuria/centuria/internal/testenv"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the gateway's writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestBufferedAccessLogIsFlushedOnShutdown serves requests with the
 // default (buffered, flushed every second) access log and checks that
@@ -49,7 +31,7 @@ func TestBufferedAccessLogIsFlushedOnShutdown(t *testing.T) {
 	l.Close()
 	cfg := filepath.Join(t.TempDir(), "gw.yaml")
 	_ = os.WriteFile(cfg, []byte(fmt.Sprintf("server:\n  addr: %s\nadmin:\n  addr: \"off\"\nroutes:\n  - name: r\n    path_prefix: /\n    upstreams: [%q]\n", addr, up.URL)), 0o600)
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testenv.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- Run(ctx, []string{cfg}, &stdout, &stderr) }()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/centuria/centuria/apps/gateway/internal/config"
 	"github.com/centuria/centuria/apps/gateway/internal/gateway"
+	"github.com/centuria/centuria/internal/testenv"
 )
 
 // upstream is a real HTTP server that records what reached it.
@@ -67,24 +68,7 @@ func (u *upstream) lastRequest() *http.Request {
 type gw struct {
 	*gateway.Gateway
 	path   string
-	access *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	access *testenv.Buffer
 }
 
 // startGateway writes yaml (with defaults for the listeners) to a temp file,
@@ -116,7 +100,7 @@ func startGatewayTB(t testing.TB, tt *testing.T, yaml string, o gateway.Options)
 	if err != nil {
 		t.Fatal(err)
 	}
-	access := &syncBuffer{}
+	access := &testenv.Buffer{}
 	if o.AccessLog == nil {
 		o.AccessLog = access
 	}

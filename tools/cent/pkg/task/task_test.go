@@ -8,10 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/centuria/centuria/internal/testenv"
 	"github.com/centuria/centuria/tools/cent/pkg/cache"
 	"github.com/centuria/centuria/tools/cent/pkg/graph"
 	"github.com/centuria/centuria/tools/cent/pkg/task"
@@ -246,7 +246,7 @@ func TestInterruptSavesNothing(t *testing.T) {
 	writeTree(t, e.dir, map[string]string{"apps/api/project.yaml": "targets:\n  build:\n    command: echo started; sleep 30\n    dependsOn: []\n"})
 	ctx, cancel := context.WithCancel(context.Background())
 	p := e.plan(t, []string{"build"}, "api")
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	done := make(chan *task.Report)
 	go func() {
 		done <- task.Run(ctx, p, e.dir, e.cache, task.RunOptions{Printer: task.NewPrinter(out, out, task.OutputStream, false)})
@@ -269,24 +269,6 @@ func TestInterruptSavesNothing(t *testing.T) {
 			t.Fatalf("%s: an interrupted task left a cache entry (err %v)", tk.ID, err)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestPlanCycle(t *testing.T) {

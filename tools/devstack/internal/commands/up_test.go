@@ -5,30 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/centuria/centuria/internal/testenv"
 	"github.com/centuria/centuria/tools/devstack/internal/stack"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // `up` publishes the platform in its state file, `demo` finds it there, a
 // second `up` refuses to start, and cancelling up's context (Ctrl-C)
@@ -41,7 +23,7 @@ func TestUpDemoAndCtrlC(t *testing.T) {
 	state := filepath.Join(dir, "state.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out lockedBuffer
+	var out testenv.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Execute(ctx, []string{"up", "--state-file", state, "--bin-dir", filepath.Join(dir, "bin"),

@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,10 +8,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/centuria/centuria/internal/testenv"
 )
 
 // The test binary doubles as the child process: with SUPERVISOR_HELPER set
@@ -60,24 +60,6 @@ func helper(t *testing.T, name, mode string) Spec {
 	return Spec{Name: name, Path: exe, Env: append(os.Environ(), "SUPERVISOR_HELPER="+mode, "NAME="+name)}
 }
 
-// syncBuffer is a goroutine-safe bytes.Buffer.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -114,7 +96,7 @@ func TestCrashIsReportedWithTail(t *testing.T) {
 }
 
 func TestStopSendsSIGTERMAndIsNotACrash(t *testing.T) {
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	g := New(NewPrefixed(out, false, 5))
 	p, err := g.Start(helper(t, "svc", "serve"))
 	if err != nil {
@@ -143,7 +125,7 @@ func TestStopSendsSIGTERMAndIsNotACrash(t *testing.T) {
 }
 
 func TestStopKillsAfterTheGracePeriod(t *testing.T) {
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	g := New(NewPrefixed(out, false, 5))
 	p, err := g.Start(helper(t, "stub", "stubborn"))
 	if err != nil {
@@ -166,7 +148,7 @@ func TestStopKillsAfterTheGracePeriod(t *testing.T) {
 }
 
 func TestKillAndRestart(t *testing.T) {
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	g := New(NewPrefixed(out, false, 5))
 	p1, err := g.Start(helper(t, "svc", "serve"))
 	if err != nil {
@@ -201,7 +183,7 @@ func TestKillAndRestart(t *testing.T) {
 }
 
 func TestPrefixedLinesDoNotInterleave(t *testing.T) {
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	g := New(NewPrefixed(out, true, 6))
 	for _, n := range []string{"alpha", "beta", "gamma"} {
 		if _, err := g.Start(helper(t, n, "chatty")); err != nil {
