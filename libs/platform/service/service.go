@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -208,18 +209,7 @@ func (s *Service) Subscribe(cfg events.SubscriberConfig, register func(*events.S
 	if s.db == nil {
 		return fmt.Errorf("subscribe %s: %w: %s is not set; consumers keep their inbox in the database", cfg.Durable, ErrInvalidConfig, postgres.EnvURL)
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = s.logger
-	}
-	if cfg.TracerProvider == nil {
-		cfg.TracerProvider = s.tel.TracerProvider()
-	}
-	if cfg.MeterProvider == nil {
-		cfg.MeterProvider = s.tel.MeterProvider()
-	}
-	if cfg.Propagator == nil {
-		cfg.Propagator = s.tel.Propagator()
-	}
+	s.defaultTelemetry(&cfg.Logger, &cfg.TracerProvider, &cfg.MeterProvider, &cfg.Propagator)
 	sub, err := events.NewSubscriber(s.js, s.db.Pool, cfg)
 	if err != nil {
 		return fmt.Errorf("subscribe %s: %w", cfg.Durable, err)
@@ -238,6 +228,23 @@ func (s *Service) Subscribe(cfg events.SubscriberConfig, register func(*events.S
 	return nil
 }
 
+// defaultTelemetry sets the logger and providers a component's config left
+// nil to the service's own.
+func (s *Service) defaultTelemetry(l **slog.Logger, tp *trace.TracerProvider, mp *metric.MeterProvider, p *propagation.TextMapPropagator) {
+	if *l == nil {
+		*l = s.logger
+	}
+	if *tp == nil {
+		*tp = s.tel.TracerProvider()
+	}
+	if *mp == nil {
+		*mp = s.tel.MeterProvider()
+	}
+	if *p == nil {
+		*p = s.tel.Propagator()
+	}
+}
+
 // Relay runs an outbox relay with the service. Source defaults to
 // "/"+Name, ListenURL to the database's direct URL, and Logger,
 // TracerProvider, MeterProvider and Propagator to the service's. The
@@ -252,18 +259,7 @@ func (s *Service) Relay(cfg outbox.RelayConfig) error {
 	if cfg.ListenURL == "" {
 		cfg.ListenURL = s.db.Config().DirectURL
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = s.logger
-	}
-	if cfg.TracerProvider == nil {
-		cfg.TracerProvider = s.tel.TracerProvider()
-	}
-	if cfg.MeterProvider == nil {
-		cfg.MeterProvider = s.tel.MeterProvider()
-	}
-	if cfg.Propagator == nil {
-		cfg.Propagator = s.tel.Propagator()
-	}
+	s.defaultTelemetry(&cfg.Logger, &cfg.TracerProvider, &cfg.MeterProvider, &cfg.Propagator)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := outbox.EnsureSchema(ctx, s.db.Pool); err != nil {
