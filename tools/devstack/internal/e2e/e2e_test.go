@@ -19,8 +19,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/centuria/centuria/deploy/observability"
@@ -58,7 +56,7 @@ func startPlatform(t *testing.T) *platform {
 	testenv.Require(t, "PostgreSQL", au.Host, testenv.PostgresStart)
 	natsURL, streamPrefix := testenv.NATS(t)
 	eventsPrefix := strings.ToLower(streamPrefix)
-	cleanStreams(t, natsURL, streamPrefix+"_")
+	testenv.JetStream(t, natsURL, streamPrefix+"_") // deletes this run's streams at the end
 	redisAddr, _ := testenv.Redis(t)
 	dbPrefix := testenv.Name(t, "e2e") + "_"
 	t.Cleanup(func() { dropDatabases(t, admin, dbPrefix) })
@@ -652,35 +650,6 @@ func (p *platform) checkMetrics(ctx context.Context) {
 		t.Errorf("metrics the dashboards query but no process emits: %v", missing)
 	}
 	t.Logf("all %d metrics the dashboards query are emitted", len(names))
-}
-
-// cleanStreams deletes this run's streams (and their dead-letter streams)
-// when the test ends.
-func cleanStreams(t *testing.T, natsURL, prefix string) {
-	t.Cleanup(func() {
-		nc, err := nats.Connect(natsURL)
-		if err != nil {
-			t.Logf("cleaning streams: %v", err)
-			return
-		}
-		defer nc.Close()
-		js, err := jetstream.New(nc)
-		if err != nil {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var del []string
-		names := js.StreamNames(ctx)
-		for n := range names.Name() {
-			if strings.HasPrefix(n, prefix) {
-				del = append(del, n)
-			}
-		}
-		for _, n := range del {
-			_ = js.DeleteStream(ctx, n)
-		}
-	})
 }
 
 // dropDatabases drops this run's databases and roles.
