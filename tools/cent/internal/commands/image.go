@@ -183,13 +183,7 @@ digests printed.`,
 
 func (o *imageOptions) run(cmd *cobra.Command, g *GlobalOptions, args []string) error {
 	ctx := cmd.Context()
-	picked := 0
-	for _, b := range []bool{len(args) > 0, o.All, o.Affected} {
-		if b {
-			picked++
-		}
-	}
-	if picked != 1 {
+	if !exactlyOne(len(args) > 0, o.All, o.Affected) {
 		return errors.New("name the apps, or give --all or --affected (exactly one of them)")
 	}
 	if _, err := name.NewTag("example.com/x:"+o.Tag, name.StrictValidation); err != nil {

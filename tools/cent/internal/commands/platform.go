@@ -66,3 +66,15 @@ func loadGraph(ctx context.Context, g *GlobalOptions, p platformOptions) (*works
 	}
 	return ws, gr, nil
 }
+
+// exactlyOne reports whether exactly one of the ways to select projects
+// (names, --all, --affected) was used.
+func exactlyOne(ways ...bool) bool {
+	n := 0
+	for _, w := range ways {
+		if w {
+			n++
+		}
+	}
+	return n == 1
+}

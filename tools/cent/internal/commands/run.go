@@ -79,13 +79,7 @@ func (o *runOptions) validate() error {
 			return fmt.Errorf("-t: invalid target name %q", t)
 		}
 	}
-	sel := 0
-	for _, b := range []bool{len(o.Projects) > 0, o.All, o.Affected} {
-		if b {
-			sel++
-		}
-	}
-	if sel != 1 {
+	if !exactlyOne(len(o.Projects) > 0, o.All, o.Affected) {
 		return errors.New("select the projects: name them, or use --all or --affected (exactly one)")
 	}
 	if o.Parallel < 1 {

@@ -74,13 +74,7 @@ vulnerability, 2 on errors.`,
 // vulnerability is reachable.
 func (o *vulnOptions) run(cmd *cobra.Command, g *GlobalOptions, args []string) (int, error) {
 	ctx := cmd.Context()
-	picked := 0
-	for _, b := range []bool{len(args) > 0, o.All, o.Affected} {
-		if b {
-			picked++
-		}
-	}
-	if picked != 1 {
+	if !exactlyOne(len(args) > 0, o.All, o.Affected) {
 		return 0, errors.New("name the projects, or give --all or --affected (exactly one of them)")
 	}
 	if o.Parallel < 1 {
