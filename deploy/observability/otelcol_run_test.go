@@ -2,9 +2,7 @@ package observability
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -31,6 +29,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/centuria/centuria/libs/platform/telemetry/telemetrytest"
 )
 
 // backend records what a stand-in for Tempo, Mimir or Loki received.
@@ -76,18 +76,9 @@ func (s *tempo) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequ
 // Mimir's and Loki's OTLP endpoints do; decode turns a body into names.
 func otlpHTTP(t *testing.T, b *backend, decode func([]byte) ([]string, error)) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body io.Reader = r.Body
-		if r.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			body = zr
-		}
-		data, err := io.ReadAll(body)
-		if err != nil || r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/x-protobuf" {
-			http.Error(w, fmt.Sprintf("want a protobuf POST: %s %s (%v)", r.Method, r.Header.Get("Content-Type"), err), http.StatusBadRequest)
+		data, status, err := telemetrytest.ReadExport(r)
+		if err != nil {
+			http.Error(w, err.Error(), status)
 			return
 		}
 		names, err := decode(data)

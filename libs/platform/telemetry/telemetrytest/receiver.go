@@ -11,6 +11,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -257,26 +258,38 @@ func (s logsService) Export(_ context.Context, req *collogs.ExportLogsServiceReq
 	return &collogs.ExportLogsServiceResponse{}, nil
 }
 
-// httpHandler decodes a (possibly gzip-compressed) protobuf export request
-// and answers with an empty protobuf response.
+// ReadExport reads the body of an OTLP/HTTP export request: a protobuf
+// POST, possibly gzip-compressed. On failure it returns the HTTP status to
+// answer with.
+func ReadExport(req *http.Request) ([]byte, int, error) {
+	if req.Method != http.MethodPost {
+		return nil, http.StatusMethodNotAllowed, fmt.Errorf("method %s: want POST", req.Method)
+	}
+	if ct := req.Header.Get("Content-Type"); ct != "application/x-protobuf" {
+		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("content-type %q: want application/x-protobuf", ct)
+	}
+	var body io.Reader = req.Body
+	if req.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(req.Body)
+		if err != nil {
+			return nil, http.StatusBadRequest, err
+		}
+		body = zr
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, http.StatusBadRequest, err
+	}
+	return b, http.StatusOK, nil
+}
+
+// httpHandler decodes an OTLP/HTTP export request and answers with an
+// empty protobuf response.
 func httpHandler(newReq func() proto.Message, add func(proto.Message), resp proto.Message) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
-		var body io.Reader = req.Body
-		if req.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(req.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			body = zr
-		}
-		b, err := io.ReadAll(body)
+		b, status, err := ReadExport(req)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if ct := req.Header.Get("Content-Type"); ct != "application/x-protobuf" {
-			http.Error(w, "content-type "+ct, http.StatusUnsupportedMediaType)
+			http.Error(w, err.Error(), status)
 			return
 		}
 		m := newReq()
