@@ -2,9 +2,7 @@ package stockapi_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,24 +10,14 @@ import (
 
 	stockstore "github.com/centuria/centuria/libs/inventory/data-access-stock"
 	stockapi "github.com/centuria/centuria/libs/inventory/feature-stock"
-	"github.com/centuria/centuria/libs/shared/util-flowtest"
-	"github.com/centuria/centuria/libs/shared/util-httpjson"
+	apptest "github.com/centuria/centuria/libs/shared/util-apptest"
+	flowtest "github.com/centuria/centuria/libs/shared/util-flowtest"
+	httpjson "github.com/centuria/centuria/libs/shared/util-httpjson"
 )
 
 func do(t *testing.T, srv *httptest.Server, method, path, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("%s %s: %d non-JSON body %q", method, path, res.StatusCode, b)
-	}
-	return res.StatusCode, out
+	return apptest.Do(t, srv.URL, method, path, body)
 }
 
 func TestAPI(t *testing.T) {

@@ -1,8 +1,6 @@
 package placement_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,7 +8,8 @@ import (
 
 	orderstore "github.com/centuria/centuria/libs/orders/data-access-orders"
 	placement "github.com/centuria/centuria/libs/orders/feature-placement"
-	"github.com/centuria/centuria/libs/shared/util-flowtest"
+	apptest "github.com/centuria/centuria/libs/shared/util-apptest"
+	flowtest "github.com/centuria/centuria/libs/shared/util-flowtest"
 )
 
 func server(t *testing.T) *httptest.Server {
@@ -25,21 +24,11 @@ func server(t *testing.T) *httptest.Server {
 
 func do(t *testing.T, srv *httptest.Server, method, path, user, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	var header []string
 	if user != "" {
-		req.Header.Set("X-User-Id", user)
+		header = []string{"X-User-Id", user}
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("%s %s: %d non-JSON body %q", method, path, res.StatusCode, b)
-	}
-	return res.StatusCode, out
+	return apptest.Do(t, srv.URL, method, path, body, header...)
 }
 
 const good = `{"items":[{"sku":"sku-1","quantity":2,"unit_price_cents":1250}],"currency":"EUR"}`

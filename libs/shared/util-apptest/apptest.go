@@ -14,7 +14,7 @@ import (
 
 	"github.com/centuria/centuria/internal/testenv"
 	"github.com/centuria/centuria/libs/platform/service"
-	"github.com/centuria/centuria/libs/shared/util-flowtest"
+	flowtest "github.com/centuria/centuria/libs/shared/util-flowtest"
 	orderflow "github.com/centuria/centuria/libs/shared/util-orderflow"
 )
 
@@ -107,11 +107,19 @@ func Start(t *testing.T, build func(lookup func(string) (string, bool)) service.
 // pairs) and returns the status and the decoded JSON body.
 func (a *App) Do(t *testing.T, method, path, body string, header ...string) (int, map[string]any) {
 	t.Helper()
+	return Do(t, a.URL, method, path, body, header...)
+}
+
+// Do sends a request to the server at base (a URL) with an optional JSON
+// body and headers (key, value pairs) and returns the status and the
+// decoded JSON body; a body that is not JSON fails the test.
+func Do(t *testing.T, base, method, path, body string, header ...string) (int, map[string]any) {
+	t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, a.URL+path, r)
+	req, err := http.NewRequest(method, base+path, r)
 	testenv.Must(t, err, "request")
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
