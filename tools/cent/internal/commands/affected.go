@@ -124,7 +124,7 @@ toolchain or go.work change affects everything).`,
 			if typ != "" && !validType(typ) {
 				return fmt.Errorf("--type: unknown project type %q (want one of %s)", typ, typeList())
 			}
-			ws, err := loadWorkspace(cmd.Context(), g)
+			ws, err := g.Workspace(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -36,7 +36,7 @@ matrix=... and count=....`,
 			if typ != "" && !validType(typ) {
 				return fmt.Errorf("--type: unknown project type %q (want one of %s)", typ, typeList())
 			}
-			ws, err := loadWorkspace(cmd.Context(), g)
+			ws, err := g.Workspace(cmd.Context())
 			if err != nil {
 				return err
 			}

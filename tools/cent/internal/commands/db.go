@@ -38,7 +38,7 @@ The admin connection comes from --admin-url, else $` + envAdminURL + `, else the
 local server (` + defaultAdminURL + `).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := loadWorkspace(cmd.Context(), g)
+			ws, err := g.Workspace(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -38,7 +38,7 @@ func newExplainCmd(g *GlobalOptions) *cobra.Command {
 				return fmt.Errorf("want PROJECT:TARGET, got %q", args[0])
 			}
 			ctx := cmd.Context()
-			ws, err := loadWorkspace(ctx, g)
+			ws, err := g.Workspace(ctx)
 			if err != nil {
 				return err
 			}

@@ -48,7 +48,7 @@ func newGraphCmd(g *GlobalOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			analysisGC()
-			ws, err := loadWorkspace(cmd.Context(), g)
+			ws, err := g.Workspace(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -201,7 +201,7 @@ func (o *imageOptions) run(cmd *cobra.Command, g *GlobalOptions, args []string) 
 	if o.Builder != "" && o.Builder != image.BuilderID {
 		return fmt.Errorf("--builder %q: this cent builds images as %q (the task was planned by another version of cent)", o.Builder, image.BuilderID)
 	}
-	ws, err := loadWorkspace(ctx, g)
+	ws, err := g.Workspace(ctx)
 	if err != nil {
 		return err
 	}

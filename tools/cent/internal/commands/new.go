@@ -91,7 +91,7 @@ NAME without dashes; NAME and S are lowercase DNS labels.`,
 // scaffoldWorkspace loads the workspace and describes it for the scaffold:
 // the module the new directory dir falls in and the existing projects.
 func scaffoldWorkspace(cmd *cobra.Command, g *GlobalOptions, dir string) (scaffold.Workspace, error) {
-	ws, err := loadWorkspace(cmd.Context(), g)
+	ws, err := g.Workspace(cmd.Context())
 	if err != nil {
 		return scaffold.Workspace{}, err
 	}

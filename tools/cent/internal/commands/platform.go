@@ -45,18 +45,9 @@ func graphCacheDir() string {
 	return filepath.Join(dir, "graph")
 }
 
-// loadWorkspace finds and loads the workspace for the global options.
-func loadWorkspace(ctx context.Context, g *GlobalOptions) (*workspace.Workspace, error) {
-	dir := g.Dir
-	if dir == "" {
-		dir = "."
-	}
-	return workspace.Load(ctx, dir)
-}
-
 // loadGraph loads the workspace and builds its graph.
 func loadGraph(ctx context.Context, g *GlobalOptions, p platformOptions) (*workspace.Workspace, *graph.Graph, error) {
-	ws, err := loadWorkspace(ctx, g)
+	ws, err := g.Workspace(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

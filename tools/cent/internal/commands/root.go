@@ -46,7 +46,11 @@ type GlobalOptions struct {
 
 // Workspace loads the workspace --dir (or the working directory) is in.
 func (o *GlobalOptions) Workspace(ctx context.Context) (*workspace.Workspace, error) {
-	return loadWorkspace(ctx, o)
+	dir := o.Dir
+	if dir == "" {
+		dir = "."
+	}
+	return workspace.Load(ctx, dir)
 }
 
 // path resolves a file name given on the command line against --dir, as if

@@ -98,7 +98,7 @@ func (o *runOptions) run(cmd *cobra.Command, g *GlobalOptions) error {
 		return err
 	}
 	ctx := cmd.Context()
-	ws, err := loadWorkspace(ctx, g)
+	ws, err := g.Workspace(ctx)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ and with --image REF from a registry.`,
 				}
 				idx, err = remote.Index(r, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
 			default:
-				ws, lerr := loadWorkspace(ctx, g)
+				ws, lerr := g.Workspace(ctx)
 				if lerr != nil {
 					return lerr
 				}

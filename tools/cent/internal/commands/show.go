@@ -32,7 +32,7 @@ func newShowCmd(g *GlobalOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			analysisGC()
-			ws, err := loadWorkspace(cmd.Context(), g)
+			ws, err := g.Workspace(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -90,7 +90,7 @@ func (o *vulnOptions) run(cmd *cobra.Command, g *GlobalOptions, args []string) (
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)
 	}
-	ws, err := loadWorkspace(ctx, g)
+	ws, err := g.Workspace(ctx)
 	if err != nil {
 		return 0, err
 	}
